@@ -1,0 +1,34 @@
+//! The patch-series model: the `series` file, `git format-patch` files, git's
+//! apply errors, and how a series is shown to a maintainer.
+//!
+//! A series lives in `patches/<base>/` as numbered `NNNN-slug.patch` files plus
+//! a quilt-style `series` file listing them in order.
+//! `xtask` reads those files and runs git; this crate only ever sees text.
+//!
+//! Architecture invariant: text in, values out.
+//! Nothing here starts a process, touches the filesystem, or panics on input:
+//! parsers return a value plus [`Diagnostic`]s, checks return [`Problem`]s, and
+//! renderers return `String`s for the caller to print.
+//!
+//! Code map:
+//! - [`parse_series`], [`check_listing`]: the `series` file against the directory.
+//! - [`parse_patch`], [`check_patch`]: one `git format-patch` file.
+//! - [`patch_file_name`]: the file name `git format-patch` would pick.
+//! - [`parse_apply_errors`], [`classify`]: what `git apply --check` said.
+//! - [`render_status`], [`render_export_changes`], [`diff_stat`]: output for people.
+
+mod apply;
+mod name;
+mod patch;
+mod problem;
+mod render;
+mod series_file;
+
+pub use apply::{classify, parse_apply_errors, ApplyError, ApplyErrorKind, PatchState};
+pub use name::patch_file_name;
+pub use patch::{check_patch, parse_patch, AddedLine, Patch, MAX_SUBJECT_CHARS};
+pub use problem::{Diagnostic, Problem};
+pub use render::{
+    diff_stat, render_export_changes, render_status, ExportChange, SeriesRow, SeriesView,
+};
+pub use series_file::{check_listing, parse_series, Series};
