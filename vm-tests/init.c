@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /init of the netspec VM tests (nolibc, static, every arch).
+ *
+ * Mounts what the suites need, runs each suite listed in /etc/netspec-suites
+ * as a child, and prints the top level of the KTAP report: one result per
+ * suite, nested under which each suite prints its own tests.  Then it asks
+ * kmemleak for a scan (its report lands in the console log, which the host
+ * judges), prints the end marker the host waits for, and ends the VM.
+ */
+#include "ktap.h"
+#include <linux/reboot.h>
+
+#define MAX_SUITES 64
+#define END_MARKER "# netspec-vm: end"
+
+static char list[4096];
+static char *suites[MAX_SUITES];
+
+static int read_list(void)
+{
+	int fd = open("/etc/netspec-suites", O_RDONLY);
+	int n = 0, len;
+	char *p;
+
+	if (fd < 0)
+		return -1;
+	len = read(fd, list, sizeof(list) - 1);
+	close(fd);
+	if (len <= 0)
+		return len < 0 ? -1 : 0;
+	list[len] = 0;
+	for (p = list; *p && n < MAX_SUITES;) {
+		suites[n++] = p;
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			*p++ = 0;
+	}
+	return n;
+}
+
+static void kmemleak_scan(void)
+{
+	int fd = open("/sys/kernel/debug/kmemleak", O_WRONLY);
+
+	if (fd < 0) {
+		kt_line("# kmemleak: not available");
+		return;
+	}
+	/* A scan reports new leaks to the kernel log, which the host reads. */
+	if (write(fd, "scan", 4) != 4)
+		kt_line("# kmemleak: scan failed");
+	close(fd);
+}
+
+static void end_vm(int status)
+{
+	kt_line("# netspec-vm: status %d", status);
+	kt_line(END_MARKER);
+	/* With -no-reboot, QEMU exits on a reset (collie can't: see arch table) */
+	reboot(LINUX_REBOOT_CMD_RESTART);
+	for (;;)
+		sleep(1000);
+}
+
+int main(void)
+{
+	int n, i, failed = 0;
+
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+
+	n = read_list();
+	if (n < 0) {
+		kt_line("# cannot read /etc/netspec-suites");
+		end_vm(2);
+	}
+	kt_plan(0, n);
+	for (i = 0; i < n; i++) {
+		char path[128] = "/tests/";
+		char *argv[] = { path, NULL };
+		char *envp[] = { NULL };
+		int status = 0;
+		pid_t pid;
+
+		strncat(path, suites[i], sizeof(path) - 8);
+		pid = fork();
+		if (pid == 0) {
+			execve(path, argv, envp);
+			kt_line("# exec %s failed: %d", path, errno);
+			exit(127);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+			kt_result(0, suites[i], "fork or wait failed");
+			failed++;
+			continue;
+		}
+		if (WIFSIGNALED(status))
+			failed += !kt_result(0, suites[i], "killed by signal %d",
+					     WTERMSIG(status));
+		else
+			failed += !kt_result(WEXITSTATUS(status) == 0, suites[i],
+					     "exit status %d",
+					     WEXITSTATUS(status));
+	}
+	kmemleak_scan();
+	end_vm(failed ? 1 : 0);
+	return 0;
+}
