@@ -1,0 +1,254 @@
+//! Every fact about a target architecture, in one table.
+//!
+//! Architecture invariant: nothing outside this file matches on an arch name;
+//! callers look an `Arch` up once and read its fields.
+
+/// How a guest ends its run, so the harness knows whether QEMU exits by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// init's `reboot(RESTART)` resets the machine, and `-no-reboot` makes QEMU exit.
+    Reset,
+    /// The machine cannot reset or power off under QEMU (collie: "Reboot failed --
+    /// System halted"): the harness stops QEMU when it reads the end marker.
+    HarnessStops,
+}
+
+/// One target architecture: how to build its kernel and guest programs and how to boot it.
+#[derive(Debug)]
+pub struct Arch {
+    /// Our name for it, as given to `--arch`.
+    pub name: &'static str,
+    /// What it is, for humans.
+    pub description: &'static str,
+    /// The kernel's `ARCH=`.
+    pub linux_arch: &'static str,
+    /// The kernel's `CROSS_COMPILE=` (empty: the host gcc).
+    pub cross_compile: &'static str,
+    /// The base config the fragments are merged onto.
+    pub defconfig: &'static str,
+    /// The arch's own fragment under `kernel-configs/`.
+    pub fragment: &'static str,
+    /// Whether the test profile adds `kasan.config` (the arch has HAVE_ARCH_KASAN).
+    pub kasan: bool,
+    /// The image make target and where it lands in the build directory.
+    pub image_target: &'static str,
+    pub image_path: &'static str,
+    /// The guest C compiler and its flags (static nolibc programs).
+    pub guest_cc: &'static str,
+    pub guest_cflags: &'static [&'static str],
+    /// QEMU binary, machine, CPU and memory.
+    pub qemu: &'static str,
+    pub machine: &'static str,
+    pub cpu: Option<&'static str>,
+    pub memory: &'static str,
+    /// Extra QEMU arguments (firmware and the like).
+    pub qemu_extra: &'static [&'static str],
+    /// The kernel's name for the serial console.
+    pub console: &'static str,
+    pub run_end: RunEnd,
+}
+
+const NOLIBC_FLAGS: &[&str] = &[
+    "-nostdlib",
+    "-static",
+    "-ffreestanding",
+    "-fno-stack-protector",
+    "-fno-asynchronous-unwind-tables",
+    "-Os",
+];
+
+/// The five supported architectures.
+pub const ARCHES: &[Arch] = &[
+    Arch {
+        name: "armv4",
+        description: "StrongARM SA-1110 (ARMv4), QEMU -M collie",
+        linux_arch: "arm",
+        cross_compile: "arm-linux-gnueabi-",
+        defconfig: "collie_defconfig",
+        fragment: "armv4.config",
+        kasan: false,
+        image_target: "zImage",
+        image_path: "arch/arm/boot/zImage",
+        guest_cc: "arm-linux-gnueabi-gcc",
+        guest_cflags: &["-march=armv4", "-marm", "-mfloat-abi=soft"],
+        qemu: "qemu-system-arm",
+        machine: "collie",
+        cpu: None,
+        memory: "512",
+        qemu_extra: &[],
+        console: "ttySA1",
+        run_end: RunEnd::HarnessStops,
+    },
+    Arch {
+        name: "i486",
+        description: "32-bit x86 on an i486, QEMU -M pc -cpu 486",
+        linux_arch: "i386",
+        cross_compile: "",
+        defconfig: "tinyconfig",
+        fragment: "i486.config",
+        kasan: false,
+        image_target: "bzImage",
+        image_path: "arch/x86/boot/bzImage",
+        guest_cc: "gcc",
+        guest_cflags: &["-m32", "-march=i486"],
+        qemu: "qemu-system-i386",
+        machine: "pc",
+        cpu: Some("486"),
+        memory: "512",
+        qemu_extra: &[],
+        console: "ttyS0",
+        run_end: RunEnd::Reset,
+    },
+    Arch {
+        name: "x86_64",
+        description: "x86-64, QEMU -M pc",
+        linux_arch: "x86_64",
+        cross_compile: "",
+        defconfig: "tinyconfig",
+        fragment: "x86_64.config",
+        kasan: true,
+        image_target: "bzImage",
+        image_path: "arch/x86/boot/bzImage",
+        guest_cc: "gcc",
+        guest_cflags: &["-m64"],
+        qemu: "qemu-system-x86_64",
+        machine: "pc",
+        cpu: None,
+        memory: "512",
+        qemu_extra: &[],
+        console: "ttyS0",
+        run_end: RunEnd::Reset,
+    },
+    Arch {
+        name: "aarch64",
+        description: "64-bit Arm (Cortex-A53), QEMU -M virt",
+        linux_arch: "arm64",
+        cross_compile: "aarch64-linux-gnu-",
+        defconfig: "tinyconfig",
+        fragment: "aarch64.config",
+        kasan: true,
+        image_target: "Image",
+        image_path: "arch/arm64/boot/Image",
+        guest_cc: "aarch64-linux-gnu-gcc",
+        guest_cflags: &[],
+        qemu: "qemu-system-aarch64",
+        machine: "virt",
+        cpu: Some("cortex-a53"),
+        memory: "512",
+        qemu_extra: &[],
+        console: "ttyAMA0",
+        run_end: RunEnd::Reset,
+    },
+    Arch {
+        name: "riscv64",
+        description: "RISC-V RV64GC, QEMU -M virt with OpenSBI",
+        linux_arch: "riscv",
+        cross_compile: "riscv64-linux-gnu-",
+        defconfig: "tinyconfig",
+        fragment: "riscv64.config",
+        kasan: true,
+        image_target: "Image",
+        image_path: "arch/riscv/boot/Image",
+        guest_cc: "riscv64-linux-gnu-gcc",
+        guest_cflags: &[],
+        qemu: "qemu-system-riscv64",
+        machine: "virt",
+        cpu: None,
+        memory: "512",
+        qemu_extra: &["-bios", "default"],
+        console: "ttyS0",
+        run_end: RunEnd::Reset,
+    },
+];
+
+/// Looks an architecture up by name; the error lists the valid names.
+pub fn find(name: &str) -> anyhow::Result<&'static Arch> {
+    ARCHES.iter().find(|a| a.name == name).ok_or_else(|| {
+        anyhow::anyhow!("unknown arch {name:?}; expected one of: {}, or all", names().join(", "))
+    })
+}
+
+/// `--arch all` or a comma-separated list.
+pub fn select(spec: &str) -> anyhow::Result<Vec<&'static Arch>> {
+    if spec == "all" {
+        return Ok(ARCHES.iter().collect());
+    }
+    spec.split(',').map(find).collect()
+}
+
+pub fn names() -> Vec<&'static str> {
+    ARCHES.iter().map(|a| a.name).collect()
+}
+
+impl Arch {
+    /// Flags for a static nolibc guest program.
+    pub fn guest_flags(&self) -> impl Iterator<Item = &'static str> {
+        self.guest_cflags.iter().chain(NOLIBC_FLAGS).copied()
+    }
+
+    /// The kernel command line of a VM test boot.
+    pub fn cmdline(&self) -> String {
+        format!("console={} rdinit=/init panic=-1 oops=panic", self.console)
+    }
+
+    /// QEMU's arguments, without the binary: TCG, no default devices, serial on stdio.
+    pub fn qemu_args(&self, kernel: &str, initrd: &str, extra_append: &str) -> Vec<String> {
+        let mut args: Vec<String> = vec!["-M".into(), self.machine.into()];
+        if let Some(cpu) = self.cpu {
+            args.extend(["-cpu".into(), cpu.into()]);
+        }
+        args.extend(["-m".into(), self.memory.into(), "-accel".into(), "tcg".into()]);
+        args.extend(self.qemu_extra.iter().map(|s| s.to_string()));
+        let mut append = self.cmdline();
+        if !extra_append.is_empty() {
+            append.push(' ');
+            append.push_str(extra_append);
+        }
+        args.extend(
+            [
+                "-nodefaults",
+                "-no-reboot",
+                "-display",
+                "none",
+                "-monitor",
+                "none",
+                "-serial",
+                "stdio",
+                "-kernel",
+                kernel,
+                "-initrd",
+                initrd,
+                "-append",
+                &append,
+            ]
+            .map(String::from),
+        );
+        args
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(arch: &str, expected: &str) {
+        let a = find(arch).unwrap();
+        let got = format!("{} {}", a.qemu, a.qemu_args("K", "I", "").join(" "));
+        assert_eq!(got, expected, "QEMU command line for {arch}");
+    }
+
+    #[test]
+    fn qemu_command_lines() {
+        check("armv4", "qemu-system-arm -M collie -m 512 -accel tcg -nodefaults -no-reboot -display none -monitor none -serial stdio -kernel K -initrd I -append console=ttySA1 rdinit=/init panic=-1 oops=panic");
+        check("i486", "qemu-system-i386 -M pc -cpu 486 -m 512 -accel tcg -nodefaults -no-reboot -display none -monitor none -serial stdio -kernel K -initrd I -append console=ttyS0 rdinit=/init panic=-1 oops=panic");
+        check("x86_64", "qemu-system-x86_64 -M pc -m 512 -accel tcg -nodefaults -no-reboot -display none -monitor none -serial stdio -kernel K -initrd I -append console=ttyS0 rdinit=/init panic=-1 oops=panic");
+        check("aarch64", "qemu-system-aarch64 -M virt -cpu cortex-a53 -m 512 -accel tcg -nodefaults -no-reboot -display none -monitor none -serial stdio -kernel K -initrd I -append console=ttyAMA0 rdinit=/init panic=-1 oops=panic");
+        check("riscv64", "qemu-system-riscv64 -M virt -m 512 -accel tcg -bios default -nodefaults -no-reboot -display none -monitor none -serial stdio -kernel K -initrd I -append console=ttyS0 rdinit=/init panic=-1 oops=panic");
+    }
+
+    #[test]
+    fn unknown_arch_names_the_valid_ones() {
+        let err = select("armv4,sparc").unwrap_err().to_string();
+        assert!(err.contains("armv4, i486, x86_64, aarch64, riscv64"), "{err}");
+    }
+}

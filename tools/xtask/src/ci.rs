@@ -1,0 +1,73 @@
+//! `cargo xtask ci`: everything the README's test command promises, in order,
+//! with one line per step and the time it took.
+
+use std::time::Instant;
+
+use xshell::cmd;
+
+use crate::project;
+use crate::{Stage, StageExt};
+
+/// Which arches boot on which base in CI: every arch on the newest base, the
+/// papers' armv4 and x86_64 on the older one.
+pub const VM_MATRIX: &[(&str, &str)] = &[("6.12", "all"), ("6.1", "armv4,x86_64")];
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Skip the VM tests (unit, golden, tidy and series checks only).
+    #[arg(long)]
+    no_vm: bool,
+    /// Print the steps instead of running them.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let sh = project::shell()?;
+    let mut steps: Vec<(String, anyhow::Result<()>, std::time::Duration)> = Vec::new();
+    let mut step = |name: String, f: &mut dyn FnMut() -> anyhow::Result<()>| {
+        println!("\n==> {name}");
+        let t = Instant::now();
+        let r = f();
+        if let Err(e) = &r {
+            eprintln!("{name}: {e:#}");
+        }
+        steps.push((name, r, t.elapsed()));
+    };
+
+    step("cargo test --workspace".into(), &mut || {
+        let c = cmd!(sh, "cargo test --workspace --quiet");
+        project::run_or_print(args.dry_run, c).stage(Stage::Test)
+    });
+    step("series check --base all".into(), &mut || {
+        crate::series::check_bases("all", args.dry_run)
+    });
+    if !args.no_vm {
+        for (base, arches) in VM_MATRIX {
+            step(format!("vm-test --base {base} --arch {arches}"), &mut || {
+                crate::vmtest::run(crate::vmtest::Args {
+                    arch: arches.to_string(),
+                    base: base.to_string(),
+                    filter: None,
+                    timeout: 900,
+                    append: String::new(),
+                    dry_run: args.dry_run,
+                })
+            });
+        }
+    }
+
+    println!("\nci summary:");
+    let mut failed = None;
+    for (name, r, took) in steps {
+        let verdict = if r.is_ok() { "ok  " } else { "FAIL" };
+        println!("  {verdict} {name} ({:.0?})", took);
+        if let Err(e) = r {
+            failed.get_or_insert(e);
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

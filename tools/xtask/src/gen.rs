@@ -1,0 +1,148 @@
+//! `cargo xtask gen`: files derived from one description. Today: the syscall
+//! wiring of every architecture's table, from `kernel-syscalls.toml`.
+
+use anyhow::{bail, Context};
+use xshell::{cmd, Shell};
+
+use crate::base::{self, Base};
+use crate::project;
+use crate::tree::BASE_TAG;
+use crate::{Stage, StageExt};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand)]
+enum What {
+    /// Wire the syscalls of kernel-syscalls.toml into each table of the tree
+    /// (rewriting the wiring commit in place), or check that the series' wiring is current.
+    Syscalls {
+        #[arg(long, default_value = "all")]
+        base: String,
+        /// Only check that patches/<base>/ carries exactly the generated wiring.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// The wiring commit's author date is fixed, so regenerating it is byte-stable.
+const WIRING_DATE: &str = "2026-11-23T12:00:02Z";
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let What::Syscalls { base, check } = args.what;
+    let sh = project::shell()?;
+    let spec = load_spec()?;
+    let mut problems = Vec::new();
+    for base in base::select(&base).stage(Stage::Usage)? {
+        if check {
+            let patches = crate::series::listed_patches(base.name)?;
+            crate::tree::ensure_imported(&sh, base, false)?;
+            crate::series::simulate(&sh, base, &patches, false)?;
+            let found = check_wiring(&sh, base)?;
+            println!("gen syscalls --check {}: {}", base.name, if found.is_empty() { "current" } else { "STALE" });
+            problems.extend(found);
+        } else {
+            crate::tree::ensure(&sh, base, None, false, false)?;
+            write_wiring(&sh, base, &spec)?;
+            println!("next: cargo xtask series export --base {}", base.name);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(anyhow::anyhow!("{}", problems.join("\n"))).stage(Stage::Patch);
+    }
+    Ok(())
+}
+
+pub fn load_spec() -> anyhow::Result<syscalls::Spec> {
+    let path = project::root().join("kernel-syscalls.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    syscalls::parse_spec(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display())).stage(Stage::Usage)
+}
+
+/// The new contents of every table file of `base`, given a reader of the original.
+fn generated(
+    spec: &syscalls::Spec,
+    base: &Base,
+    mut original: impl FnMut(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    let mut out = Vec::new();
+    for table in spec.tables_for(base.name) {
+        let path = table.path.clone();
+        let orig = original(&path)?;
+        let new = syscalls::generate(spec, table, &orig)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("generating {path} for {}", base.name))?;
+        out.push((path, orig, new));
+    }
+    Ok(out)
+}
+
+/// Writes the wiring into the tree: rewrites the existing wiring commit in
+/// place (keeping the commits after it), or commits it on top.
+pub fn write_wiring(sh: &Shell, base: &Base, spec: &syscalls::Spec) -> anyhow::Result<()> {
+    let tree = project::tree_dir(base.name);
+    let _dir = sh.push_dir(&tree);
+    if !cmd!(sh, "git status --porcelain --untracked-files=no").read()?.is_empty() {
+        bail!("{} has uncommitted changes; commit or discard them first", tree.display());
+    }
+    let subject = &spec.commit.subject;
+    let log = cmd!(sh, "git log --format=%H%x09%s {BASE_TAG}..HEAD").read()?;
+    let existing = log.lines().find_map(|l| l.split_once('\t').filter(|(_, s)| s == subject).map(|(h, _)| h.to_string()));
+    let branch = crate::tree::BRANCH;
+    if let Some(w) = &existing {
+        cmd!(sh, "git checkout -q --detach {w}^").run()?;
+    }
+    let files = generated(spec, base, |p| Ok(sh.read_file(tree.join(p))?))?;
+    let mut changed = false;
+    for (path, orig, new) in &files {
+        if orig != new {
+            sh.write_file(tree.join(path), new)?;
+            changed = true;
+        }
+    }
+    let message = format!("{}\n\n{}\n\nSigned-off-by: {}\n", subject, spec.commit.body.trim(), project::IDENTITY);
+    let _date = [sh.push_env("GIT_AUTHOR_DATE", WIRING_DATE), sh.push_env("GIT_COMMITTER_DATE", WIRING_DATE)];
+    match &existing {
+        Some(w) => {
+            cmd!(sh, "git commit -q -a --allow-empty -m {message}").run()?;
+            cmd!(sh, "git rebase -q --onto HEAD {w} {branch}").run().context("replaying the commits after the wiring")?;
+            println!("rewrote the wiring commit of {} ({} table file(s))", base.name, files.len());
+        }
+        None if changed => {
+            cmd!(sh, "git commit -q -a -m {message}").run()?;
+            println!("committed the wiring for {} ({} table file(s))", base.name, files.len());
+        }
+        None => println!("{}: the tables already carry the wiring", base.name),
+    }
+    Ok(())
+}
+
+/// After `series::simulate` filled the scratch index with the whole series:
+/// every table file must be exactly what the generator makes of the base's.
+pub fn check_wiring(sh: &Shell, base: &Base) -> anyhow::Result<Vec<String>> {
+    let spec = load_spec()?;
+    let tree = project::tree_dir(base.name);
+    let index = crate::series::scratch_index(base.name);
+    let _dir = sh.push_dir(&tree);
+    let files = generated(&spec, base, |p| Ok(cmd!(sh, "git show {BASE_TAG}:{p}").quiet().read()?))?;
+    let _env = sh.push_env("GIT_INDEX_FILE", &index);
+    let mut problems = Vec::new();
+    for (path, _, want) in files {
+        let have = cmd!(sh, "git show :{path}").quiet().read()?;
+        // `read` trims the trailing newline; compare the same way.
+        if have.trim_end() != want.trim_end() {
+            let diff = similar::TextDiff::from_lines(have.trim_end(), want.trim_end())
+                .unified_diff()
+                .header("series", "generated")
+                .to_string();
+            problems.push(format!(
+                "{path}: the series' syscall wiring is stale for {}; run cargo xtask gen syscalls --base {} and export\n{diff}",
+                base.name, base.name
+            ));
+        }
+    }
+    Ok(problems)
+}

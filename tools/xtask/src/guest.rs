@@ -1,0 +1,103 @@
+//! Guest programs: C with the kernel's nolibc, static, per arch, packed with
+//! `/init` into an initramfs by the kernel's own `usr/gen_init_cpio`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use xshell::{cmd, Shell};
+
+use crate::arch::Arch;
+use crate::project;
+use crate::{Stage, StageExt};
+
+/// The suites under `vm-tests/suites/`, by name (file stem), sorted.
+pub fn suites() -> anyhow::Result<Vec<String>> {
+    let dir = project::root().join("vm-tests/suites");
+    let mut names: Vec<String> = walkdir::WalkDir::new(&dir)
+        .max_depth(1)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "c"))
+        .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Builds init and the selected suites for `arch` against the headers of the
+/// kernel in `build`, and packs them; returns the initramfs path.
+pub fn build(
+    sh: &Shell,
+    base: &str,
+    arch: &Arch,
+    build: &Path,
+    selected: &[String],
+    dry_run: bool,
+) -> anyhow::Result<PathBuf> {
+    let tree = project::tree_dir(base);
+    let out = project::guest_dir(base, arch.name);
+    let headers = out.join("headers");
+    let bin = out.join("bin");
+    let (a, cross) = (arch.linux_arch, arch.cross_compile);
+    let _dir = sh.push_dir(&tree);
+    let install = cmd!(sh, "make -s O={build} ARCH={a} CROSS_COMPILE={cross} headers_install INSTALL_HDR_PATH={headers}");
+    if dry_run {
+        println!("would run: {install}");
+    } else {
+        sh.create_dir(&bin)?;
+        install.run().context("installing the kernel's UAPI headers").stage(Stage::Build)?;
+    }
+
+    let nolibc = tree.join("tools/include/nolibc/nolibc.h");
+    let inc = project::root().join("vm-tests/include");
+    let hdr_inc = headers.join("include");
+    let cc = arch.guest_cc;
+    let flags: Vec<&str> = arch.guest_flags().collect();
+    let mut programs = vec![("init".to_string(), project::root().join("vm-tests/init.c"))];
+    for s in selected {
+        programs.push((s.clone(), project::root().join(format!("vm-tests/suites/{s}.c"))));
+    }
+    for (name, src) in &programs {
+        let exe = bin.join(name);
+        let flags = flags.clone();
+        let c = cmd!(
+            sh,
+            "{cc} {flags...} -Wall -Werror -include {nolibc} -I {inc} -I {hdr_inc} -o {exe} {src}"
+        );
+        if dry_run {
+            println!("would run: {c}");
+        } else {
+            c.run().with_context(|| format!("compiling {} for {}", src.display(), arch.name)).stage(Stage::Build)?;
+        }
+    }
+
+    let list = out.join("initramfs.list");
+    let suites_file = out.join("netspec-suites");
+    let mut text = String::from(
+        "dir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5 1\ndir /proc 0755 0 0\n\
+         dir /sys 0755 0 0\ndir /etc 0755 0 0\ndir /tests 0755 0 0\ndir /tmp 1777 0 0\n",
+    );
+    text.push_str(&format!("file /init {} 0755 0 0\n", bin.join("init").display()));
+    text.push_str(&format!("file /etc/netspec-suites {} 0644 0 0\n", suites_file.display()));
+    for s in selected {
+        text.push_str(&format!("file /tests/{s} {} 0755 0 0\n", bin.join(s).display()));
+    }
+    let cpio = out.join("initramfs.cpio");
+    let gen = build.join("usr/gen_init_cpio");
+    if dry_run {
+        println!("would run: {} {} > {}", gen.display(), list.display(), cpio.display());
+        return Ok(cpio);
+    }
+    sh.write_file(&list, text)?;
+    sh.write_file(&suites_file, selected.iter().map(|s| format!("{s}\n")).collect::<String>())?;
+    if !gen.exists() {
+        bail!("{} is missing: build the kernel first", gen.display());
+    }
+    let file = std::fs::File::create(&cpio)?;
+    let mut c: std::process::Command = cmd!(sh, "{gen} -t 0 {list}").into();
+    let status = c.stdout(file).status().context("running gen_init_cpio")?;
+    if !status.success() {
+        bail!("gen_init_cpio failed on {}", list.display());
+    }
+    Ok(cpio)
+}

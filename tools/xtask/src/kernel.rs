@@ -1,0 +1,168 @@
+//! `cargo xtask kernel`: configure and build one kernel, out of tree and incrementally.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use xshell::{cmd, Shell};
+
+use crate::arch::{self, Arch};
+use crate::base::{self, Base};
+use crate::project::{self, run_or_print};
+use crate::{Stage, StageExt};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The architecture (armv4, i486, x86_64, aarch64, riscv64).
+    #[arg(long)]
+    pub arch: String,
+    #[arg(long, default_value = "6.12")]
+    pub base: String,
+    /// test: lockdep, KASAN where the arch has it, kmemleak. bench: no debug options.
+    #[arg(long, default_value = "test")]
+    pub profile: String,
+    /// Print the commands instead of running them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let sh = project::shell()?;
+    let arch = arch::find(&args.arch).stage(Stage::Usage)?;
+    let base = base::find(&args.base).stage(Stage::Usage)?;
+    let profile = Profile::parse(&args.profile).stage(Stage::Usage)?;
+    crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
+    let image = build(&sh, base, arch, profile, args.dry_run)?;
+    println!("{}", image.display());
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    Test,
+    Bench,
+}
+
+impl Profile {
+    pub fn parse(s: &str) -> anyhow::Result<Profile> {
+        match s {
+            "test" => Ok(Profile::Test),
+            "bench" => Ok(Profile::Bench),
+            _ => bail!("unknown profile {s:?}; expected test or bench"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Test => "test",
+            Profile::Bench => "bench",
+        }
+    }
+}
+
+/// The fragments merged onto the arch's defconfig, in merge order.
+pub fn fragments(arch: &Arch, profile: Profile) -> Vec<&'static str> {
+    let mut f = vec![arch.fragment, "common.config"];
+    match profile {
+        Profile::Test => {
+            f.push("debug.config");
+            if arch.kasan {
+                f.push("kasan.config");
+            }
+        }
+        Profile::Bench => f.push("bench.config"),
+    }
+    f
+}
+
+/// `make` with the arch's ARCH and CROSS_COMPILE, building into `out`.
+fn make<'a>(sh: &'a Shell, arch: &Arch, out: &PathBuf, jobs: &str) -> xshell::Cmd<'a> {
+    let (a, cc) = (arch.linux_arch, arch.cross_compile);
+    cmd!(sh, "make -s O={out} ARCH={a} CROSS_COMPILE={cc} -j{jobs}")
+}
+
+pub fn jobs() -> String {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).to_string()
+}
+
+/// Configures (only when a fragment or the tree changed) and builds; returns the image path.
+pub fn build(
+    sh: &Shell,
+    base: &Base,
+    arch: &Arch,
+    profile: Profile,
+    dry_run: bool,
+) -> anyhow::Result<PathBuf> {
+    let tree = project::tree_dir(base.name);
+    let out = project::build_dir(base.name, arch.name, profile.name());
+    let frags: Vec<PathBuf> =
+        fragments(arch, profile).iter().map(|f| project::configs_dir().join(f)).collect();
+    let _dir = sh.push_dir(&tree);
+    let jobs = jobs();
+
+    // Re-merge when the inputs changed: the merged inputs are recorded next to .config.
+    let stamp_path = out.join(".netspec-config-inputs");
+    let mut stamp = format!("{}\n", arch.defconfig);
+    for f in &frags {
+        stamp.push_str(&sh.read_file(f).with_context(|| format!("reading {}", f.display()))?);
+    }
+    let fresh = sh.read_file(&stamp_path).ok().as_deref() != Some(stamp.as_str());
+    if fresh || dry_run {
+        if !dry_run {
+            sh.create_dir(&out)?;
+        }
+        let defconfig = arch.defconfig;
+        run_or_print(dry_run, make(sh, arch, &out, &jobs).arg(defconfig)).stage(Stage::Build)?;
+        let config = out.join(".config");
+        let (a, cc) = (arch.linux_arch, arch.cross_compile);
+        let frags_arg = frags.clone();
+        run_or_print(
+            dry_run,
+            cmd!(sh, "scripts/kconfig/merge_config.sh -m -O {out} {config} {frags_arg...}")
+                .env("ARCH", a)
+                .env("CROSS_COMPILE", cc)
+                .quiet()
+                .ignore_stdout(),
+        )
+        .stage(Stage::Build)?;
+        run_or_print(dry_run, make(sh, arch, &out, &jobs).arg("olddefconfig")).stage(Stage::Build)?;
+        if !dry_run {
+            check_survivors(sh, &frags, &config)?;
+            sh.write_file(&stamp_path, &stamp)?;
+        }
+    }
+    let target = arch.image_target;
+    let started = std::time::Instant::now();
+    run_or_print(dry_run, make(sh, arch, &out, &jobs).arg(target))
+        .with_context(|| format!("building {} for {} on {}", target, arch.name, base.name))
+        .stage(Stage::Build)?;
+    if !dry_run {
+        eprintln!("kernel {} {} {}: built in {:.0?}", base.name, arch.name, profile.name(), started.elapsed());
+    }
+    Ok(out.join(arch.image_path))
+}
+
+/// Fails naming every fragment option that olddefconfig dropped or changed.
+fn check_survivors(sh: &Shell, frags: &[PathBuf], config: &PathBuf) -> anyhow::Result<()> {
+    let mut parsed = Vec::new();
+    for f in frags {
+        let name = f.strip_prefix(project::root()).unwrap_or(f).display().to_string();
+        let (fragment, diags) = kconfig::parse(&name, &sh.read_file(f)?);
+        if let Some(d) = diags.first() {
+            bail!("{name}: {d}");
+        }
+        parsed.push(fragment);
+    }
+    let merged = kconfig::parse_config(&sh.read_file(config)?);
+    let lost = kconfig::unsatisfied(&parsed, &merged);
+    if !lost.is_empty() {
+        let lines: Vec<String> = lost.iter().map(|u| u.to_string()).collect();
+        // Force a re-merge next time: the stamp is only written on success.
+        return Err(anyhow::anyhow!("{}", lines.join("\n")))
+            .context(format!(
+                "{} fragment option(s) did not survive olddefconfig (a missing dependency?)",
+                lost.len()
+            ))
+            .stage(Stage::Build);
+    }
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! `cargo xtask vm-test`: build the kernel and the guest programs, boot QEMU
+//! under TCG, stream the console, and judge the guest's KTAP.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use xshell::{cmd, Shell};
+
+use crate::arch::{self, Arch, RunEnd};
+use crate::base::{self, Base};
+use crate::kernel::{self, Profile};
+use crate::project;
+use crate::{Stage, StageExt};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// An arch, a comma-separated list, or all.
+    #[arg(long, default_value = "all")]
+    pub arch: String,
+    #[arg(long, default_value = "6.12")]
+    pub base: String,
+    /// Run only the suites whose name contains this.
+    pub filter: Option<String>,
+    /// Seconds a guest may run before it counts as hung.
+    #[arg(long, default_value_t = 900)]
+    pub timeout: u64,
+    /// Extra kernel command-line arguments (e.g. to inject a fault).
+    #[arg(long, default_value = "")]
+    pub append: String,
+    /// Print the commands instead of running them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let sh = project::shell()?;
+    let base = base::find(&args.base).stage(Stage::Usage)?;
+    let arches = arch::select(&args.arch).stage(Stage::Usage)?;
+    let mut suites = crate::guest::suites()?;
+    if let Some(f) = &args.filter {
+        suites.retain(|s| s.contains(f.as_str()));
+        if suites.is_empty() {
+            return Err(anyhow::anyhow!("no suite under vm-tests/suites/ matches {f:?}")).stage(Stage::Usage);
+        }
+    }
+    crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
+    let mut outcomes = Vec::new();
+    for arch in arches {
+        let started = Instant::now();
+        let outcome = run_arch(&sh, base, arch, &suites, &args);
+        let line = match &outcome {
+            Ok(summary) => format!("{:8} PASS  {summary}", arch.name),
+            Err(e) => format!("{:8} FAIL  {}", arch.name, e.downcast_ref::<Stage>().copied().unwrap_or(Stage::Build)),
+        };
+        outcomes.push((line, started.elapsed(), outcome));
+    }
+    println!("\nvm-test on {}:", base.name);
+    for (line, took, _) in &outcomes {
+        println!("  {line}  ({:.0?})", took);
+    }
+    // The worst stage wins the exit code; every failure is printed.
+    let mut first_err = None;
+    for (_, _, o) in outcomes {
+        if let Err(e) = o {
+            eprintln!("{e:?}");
+            first_err.get_or_insert(e);
+        }
+    }
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn run_arch(sh: &Shell, base: &Base, arch: &Arch, suites: &[String], args: &Args) -> anyhow::Result<String> {
+    println!("==> {} on {}: {}", arch.name, base.name, arch.description);
+    let image = kernel::build(sh, base, arch, Profile::Test, args.dry_run)?;
+    let build = project::build_dir(base.name, arch.name, Profile::Test.name());
+    let initrd = crate::guest::build(sh, base.name, arch, &build, suites, args.dry_run)?;
+    let qemu_args = arch.qemu_args(&path_str(&image), &path_str(&initrd), &args.append);
+    let qemu = arch.qemu;
+    let c = cmd!(sh, "{qemu} {qemu_args...}");
+    if args.dry_run {
+        println!("would run: {c}");
+        return Ok("dry run".into());
+    }
+    let log_path = project::target().join("logs").join(base.name).join(format!("{}-vm-test.log", arch.name));
+    sh.create_dir(log_path.parent().unwrap())?;
+    let log = boot(c.into(), arch, Duration::from_secs(args.timeout), &log_path)?;
+    judge(&log, &log_path)
+}
+
+fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// What a boot produced: the console text and how it ended.
+pub struct Boot {
+    pub console: String,
+    pub timed_out: bool,
+    pub panicked: bool,
+}
+
+/// Runs QEMU, copying the console to `log_path` as it comes, until the guest
+/// ends the run, the harness's end marker is read (and the arch cannot end
+/// it itself), the kernel panics, or the timeout passes.
+fn boot(mut qemu: std::process::Command, arch: &Arch, timeout: Duration, log_path: &Path) -> anyhow::Result<Boot> {
+    let mut child = qemu
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}; is it installed? (tools/bootstrap.sh)", arch.qemu))
+        .stage(Stage::Boot)?;
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).split(b'\n') {
+            let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = std::fs::File::create(log_path)?;
+    let mut console = String::new();
+    let deadline = Instant::now() + timeout;
+    let mut stop_at: Option<Instant> = None;
+    let (mut timed_out, mut panicked) = (false, false);
+    loop {
+        let now = Instant::now();
+        let wake = stop_at.unwrap_or(deadline).min(deadline);
+        if now >= wake {
+            timed_out = stop_at.is_none();
+            break;
+        }
+        match rx.recv_timeout(wake - now) {
+            Ok(line) => {
+                writeln!(log, "{line}")?;
+                console.push_str(&line);
+                console.push('\n');
+                if ktap::is_panic_line(&line) {
+                    panicked = true;
+                    // Give the rest of the panic report a moment to arrive.
+                    stop_at.get_or_insert(Instant::now() + Duration::from_secs(3));
+                } else if line.trim() == ktap::END_MARKER {
+                    let grace = match arch.run_end {
+                        RunEnd::HarnessStops => 1,
+                        RunEnd::Reset => 30,
+                    };
+                    stop_at.get_or_insert(Instant::now() + Duration::from_secs(grace));
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break, // QEMU exited
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait()?;
+    let _ = reader.join();
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    if !stderr.trim().is_empty() {
+        writeln!(log, "--- qemu stderr ---\n{stderr}")?;
+        console.push_str(&format!("--- qemu stderr ---\n{stderr}"));
+    }
+    writeln!(log, "--- harness: qemu {status}, timed out: {timed_out}, panic: {panicked} ---")?;
+    Ok(Boot { console, timed_out, panicked })
+}
+
+/// The verdict on one boot: a boot-stage error if the guest never got to
+/// report (timeout, panic, no KTAP), a test-stage error if it reported a
+/// failure or the kernel reported a bug; otherwise the one-line summary.
+fn judge(boot: &Boot, log_path: &Path) -> anyhow::Result<String> {
+    let report = ktap::parse(&boot.console);
+    println!("{}", report.render_results());
+    let summary = report.summary();
+    println!("{summary}");
+    let tail = || {
+        let lines: Vec<&str> = boot.console.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    };
+    let log = log_path.display();
+    if boot.panicked {
+        return Err(anyhow::anyhow!("the kernel panicked; log: {log}\n{}", tail())).stage(Stage::Boot);
+    }
+    if !report.version_seen {
+        let why = if boot.timed_out { "timed out before the guest printed KTAP" } else { "the guest printed no KTAP" };
+        return Err(anyhow::anyhow!("{why}; log: {log}\n{}", tail())).stage(Stage::Boot);
+    }
+    if boot.timed_out && !report.end_marker {
+        return Err(anyhow::anyhow!("the guest timed out in the tests; log: {log}\n{}", tail())).stage(Stage::Boot);
+    }
+    match report.verdict() {
+        ktap::Verdict::Pass => Ok(summary),
+        ktap::Verdict::Fail(reasons) => {
+            let reasons: Vec<String> = reasons.iter().map(|r| format!("  {r}")).collect();
+            bail_test(format!("{summary}\n{}\nlog: {log}", reasons.join("\n")))
+        }
+    }
+}
+
+fn bail_test(msg: String) -> anyhow::Result<String> {
+    Err(anyhow::anyhow!(msg)).stage(Stage::Test)
+}
