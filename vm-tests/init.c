@@ -97,13 +97,14 @@ int main(void)
 			failed++;
 			continue;
 		}
-		if (WIFSIGNALED(status))
-			failed += !kt_result(0, suites[i], "killed by signal %d",
-					     WTERMSIG(status));
-		else
+		/* nolibc 6.12's WIFSIGNALED() is true for status 0: use WIFEXITED */
+		if (WIFEXITED(status))
 			failed += !kt_result(WEXITSTATUS(status) == 0, suites[i],
 					     "exit status %d",
 					     WEXITSTATUS(status));
+		else
+			failed += !kt_result(0, suites[i], "killed by signal %d",
+					     WTERMSIG(status));
 	}
 	kmemleak_scan();
 	end_vm(failed ? 1 : 0);
