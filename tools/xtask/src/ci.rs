@@ -52,9 +52,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     timeout: 900,
                     append: String::new(),
                     dry_run: args.dry_run,
+                    log_tag: "vm-test".into(),
                 })
             });
         }
+        step("selftest --base 6.12 --arch x86_64".into(), &mut || {
+            if args.dry_run {
+                println!("would run: cargo xtask selftest");
+                return Ok(());
+            }
+            crate::selftest::run(crate::selftest::Args { base: "6.12".into(), arch: "x86_64".into() })
+        });
     }
 
     println!("\nci summary:");

@@ -40,7 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if check {
             let patches = crate::series::listed_patches(base.name)?;
             crate::tree::ensure_imported(&sh, base, false)?;
-            crate::series::simulate(&sh, base, &patches, false)?;
+            crate::series::simulate(&sh, base, &project::patches_dir(base.name), &patches, false)?;
             let found = check_wiring(&sh, base)?;
             println!("gen syscalls --check {}: {}", base.name, if found.is_empty() { "current" } else { "STALE" });
             problems.extend(found);

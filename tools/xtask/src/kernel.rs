@@ -107,26 +107,8 @@ pub fn build(
     }
     let fresh = sh.read_file(&stamp_path).ok().as_deref() != Some(stamp.as_str());
     if fresh || dry_run {
+        configure(sh, arch, &frags, &out, dry_run)?;
         if !dry_run {
-            sh.create_dir(&out)?;
-        }
-        let defconfig = arch.defconfig;
-        run_or_print(dry_run, make(sh, arch, &out, &jobs).arg(defconfig)).stage(Stage::Build)?;
-        let config = out.join(".config");
-        let (a, cc) = (arch.linux_arch, arch.cross_compile);
-        let frags_arg = frags.clone();
-        run_or_print(
-            dry_run,
-            cmd!(sh, "scripts/kconfig/merge_config.sh -m -O {out} {config} {frags_arg...}")
-                .env("ARCH", a)
-                .env("CROSS_COMPILE", cc)
-                .quiet()
-                .ignore_stdout(),
-        )
-        .stage(Stage::Build)?;
-        run_or_print(dry_run, make(sh, arch, &out, &jobs).arg("olddefconfig")).stage(Stage::Build)?;
-        if !dry_run {
-            check_survivors(sh, &frags, &config)?;
             sh.write_file(&stamp_path, &stamp)?;
         }
     }
@@ -139,6 +121,34 @@ pub fn build(
         eprintln!("kernel {} {} {}: built in {:.0?}", base.name, arch.name, profile.name(), started.elapsed());
     }
     Ok(out.join(arch.image_path))
+}
+
+/// The arch's defconfig, the fragments merged with the kernel's
+/// merge_config.sh, olddefconfig, and the check that every option survived.
+/// Runs in the tree directory the shell is in.
+pub fn configure(sh: &Shell, arch: &Arch, frags: &[PathBuf], out: &PathBuf, dry_run: bool) -> anyhow::Result<()> {
+    let jobs = jobs();
+    if !dry_run {
+        sh.create_dir(out)?;
+    }
+    let defconfig = arch.defconfig;
+    run_or_print(dry_run, make(sh, arch, out, &jobs).arg(defconfig)).stage(Stage::Build)?;
+    let config = out.join(".config");
+    let (a, cc) = (arch.linux_arch, arch.cross_compile);
+    run_or_print(
+        dry_run,
+        cmd!(sh, "scripts/kconfig/merge_config.sh -m -O {out} {config} {frags...}")
+            .env("ARCH", a)
+            .env("CROSS_COMPILE", cc)
+            .quiet()
+            .ignore_stdout(),
+    )
+    .stage(Stage::Build)?;
+    run_or_print(dry_run, make(sh, arch, out, &jobs).arg("olddefconfig")).stage(Stage::Build)?;
+    if !dry_run {
+        check_survivors(sh, frags, &config)?;
+    }
+    Ok(())
 }
 
 /// Fails naming every fragment option that olddefconfig dropped or changed.

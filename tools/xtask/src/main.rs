@@ -11,6 +11,7 @@ mod gen;
 mod guest;
 mod kernel;
 mod project;
+mod selftest;
 mod series;
 #[cfg(test)]
 mod tidy;
@@ -92,6 +93,8 @@ enum Command {
     Kernel(kernel::Args),
     /// Build guest programs, boot kernels in QEMU and judge their KTAP.
     VmTest(vmtest::Args),
+    /// Prove the harness fails where it must (damaged patch, lost config option, panic).
+    Selftest(selftest::Args),
     /// Everything CI runs: cargo test, series check on every base, VM tests.
     Ci(ci::Args),
 }
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => gen::run(a),
         Command::Kernel(a) => kernel::run(a),
         Command::VmTest(a) => vmtest::run(a),
+        Command::Selftest(a) => selftest::run(a),
         Command::Ci(a) => ci::run(a),
     };
     match result {

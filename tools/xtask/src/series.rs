@@ -178,9 +178,14 @@ pub fn scratch_index(base: &str) -> PathBuf {
 
 /// Simulates applying the series to a pristine base in a scratch index (the
 /// work tree is not touched): each patch applies, is already in the base, or conflicts.
-pub fn simulate(sh: &Shell, base: &Base, patches: &[(String, String)], dry_run: bool) -> anyhow::Result<Vec<SeriesRow>> {
+pub fn simulate(
+    sh: &Shell,
+    base: &Base,
+    dir: &Path,
+    patches: &[(String, String)],
+    dry_run: bool,
+) -> anyhow::Result<Vec<SeriesRow>> {
     let tree = project::tree_dir(base.name);
-    let dir = project::patches_dir(base.name);
     let index = scratch_index(base.name);
     sh.create_dir(index.parent().unwrap())?;
     let _dir = sh.push_dir(&tree);
@@ -213,7 +218,7 @@ fn status(base_name: &str) -> anyhow::Result<()> {
     tree::ensure_imported(&sh, base, false)?;
     let tree = project::tree_dir(base.name);
     let patches = listed_patches(base.name)?;
-    let rows = simulate(&sh, base, &patches, false)?;
+    let rows = simulate(&sh, base, &project::patches_dir(base.name), &patches, false)?;
     let in_sync = format_tree(&sh, base.name)? == patches;
     let conflicts = rows.iter().any(|r| !matches!(r.state, PatchState::Applied));
     let next = if conflicts {
@@ -284,7 +289,7 @@ fn check(sh: &Shell, base: &Base, dry_run: bool) -> anyhow::Result<Vec<String>> 
         problems.extend(::series::check_patch(&patch, project::IDENTITY).iter().map(|p| p.to_string()));
     }
 
-    for row in simulate(sh, base, &patches, dry_run)? {
+    for row in simulate(sh, base, &dir, &patches, dry_run)? {
         match &row.state {
             PatchState::Applied => {}
             PatchState::Absorbed => problems.push(format!(

@@ -34,6 +34,9 @@ pub struct Args {
     /// Print the commands instead of running them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Names the console log: target/logs/<base>/<arch>-<log_tag>.log.
+    #[arg(skip = String::from("vm-test"))]
+    pub log_tag: String,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -88,7 +91,7 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, suites: &[String], args: &Args
         println!("would run: {c}");
         return Ok("dry run".into());
     }
-    let log_path = project::target().join("logs").join(base.name).join(format!("{}-vm-test.log", arch.name));
+    let log_path = project::target().join("logs").join(base.name).join(format!("{}-{}.log", arch.name, args.log_tag));
     sh.create_dir(log_path.parent().unwrap())?;
     let log = boot(c.into(), arch, Duration::from_secs(args.timeout), &log_path)?;
     judge(&log, &log_path)
