@@ -25,6 +25,9 @@ enum What {
         /// Only check that patches/<base>/ carries exactly the generated wiring.
         #[arg(long)]
         check: bool,
+        /// Print the table edits instead of committing them.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -32,7 +35,7 @@ enum What {
 const WIRING_DATE: &str = "2026-11-23T12:00:02Z";
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let What::Syscalls { base, check } = args.what;
+    let What::Syscalls { base, check, dry_run } = args.what;
     let sh = project::shell()?;
     let spec = load_spec()?;
     let mut problems = Vec::new();
@@ -44,6 +47,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let found = check_wiring(&sh, base)?;
             println!("gen syscalls --check {}: {}", base.name, if found.is_empty() { "current" } else { "STALE" });
             problems.extend(found);
+        } else if dry_run {
+            let tree = crate::tree::ensure(&sh, base, None, false, false)?;
+            for (path, orig, new) in generated(&spec, base, |p| Ok(sh.read_file(tree.join(p))?))? {
+                let diff = similar::TextDiff::from_lines(&orig, &new);
+                print!("{}", diff.unified_diff().context_radius(2).header(&path, &path));
+            }
         } else {
             crate::tree::ensure(&sh, base, None, false, false)?;
             write_wiring(&sh, base, &spec)?;

@@ -69,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut first_err = None;
     for (_, _, o) in outcomes {
         if let Err(e) = o {
-            eprintln!("{e:?}");
+            eprintln!("{e:#}");
             first_err.get_or_insert(e);
         }
     }
