@@ -1,0 +1,330 @@
+//! `cargo xtask nix-check`: what can be checked of the Nix flake without nixpkgs.
+//!
+//! Every `.nix` file must parse (`nix-instantiate --parse`), and `nix/check.nix`,
+//! which evaluates `nix/lib.nix` with builtins alone, must give what this tool
+//! reads from the same files: the series of each base, every config fragment,
+//! the merge order per arch and profile, the per-arch facts of `arch.rs`, the
+//! guest flags, the QEMU command lines and the suites.
+//! Everything that needs nixpkgs (the builds, the VM checks, the NixOS test)
+//! only a networked Nix checks: `nix flake check`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use xshell::{cmd, Shell};
+
+use crate::arch::{Arch, RunEnd, ARCHES};
+use crate::kernel::{self, Profile};
+use crate::{base, project};
+use crate::{Stage, StageExt};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print the commands instead of running them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The evaluation writes nothing to the store: a dummy store keeps it so,
+/// and lets it run without a Nix daemon or a writable /nix.
+const STORE: &str = "dummy://";
+const CHECK: &str = "nix/check.nix";
+const PROFILES: [Profile; 2] = [Profile::Test, Profile::Bench];
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let sh = project::shell()?;
+    let files = nix_files()?;
+    if args.dry_run {
+        for f in &files {
+            println!("would run: nix-instantiate --parse {}", f.display());
+        }
+        println!("would run: nix-instantiate --eval --strict --json --store {STORE} {CHECK}");
+        return Ok(());
+    }
+    let version = cmd!(sh, "nix-instantiate --version")
+        .quiet()
+        .read()
+        .context("running nix-instantiate --version; install Nix (sudo tools/bootstrap.sh)")
+        .stage(Stage::Boot)?;
+
+    let mut unparsed = Vec::new();
+    for f in &files {
+        let out = cmd!(sh, "nix-instantiate --parse {f}").quiet().ignore_status().output()?;
+        if !out.status.success() {
+            unparsed.push(format!("{}:\n{}", rel(f), String::from_utf8_lossy(&out.stderr).trim()));
+        }
+    }
+    if !unparsed.is_empty() {
+        return Err(anyhow::anyhow!("{}", unparsed.join("\n")))
+            .context(format!("{} of {} .nix file(s) do not parse", unparsed.len(), files.len()))
+            .stage(Stage::Test);
+    }
+
+    let got = eval_check(&sh)?;
+    let (want, mut problems) = expected()?;
+    for key in sections(&want, &got) {
+        let (w, g) = (pretty(want.get(&key)), pretty(got.get(&key)));
+        if w != g {
+            let diff = similar::TextDiff::from_lines(&w, &g)
+                .unified_diff()
+                .header("the files, as cargo xtask reads them", CHECK)
+                .to_string();
+            problems.push(format!("`{key}` differs:\n{diff}"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(anyhow::anyhow!("{}", problems.join("\n")))
+            .context(format!(
+                "{CHECK} does not match the files: fix nix/lib.nix (or the Rust side) so both read them alike"
+            ))
+            .stage(Stage::Test);
+    }
+    println!(
+        "nix-check: {} .nix file(s) parse; {CHECK} matches the files ({} sections; {})",
+        files.len(),
+        want.as_object().map_or(0, |o| o.len()),
+        version.trim()
+    );
+    Ok(())
+}
+
+/// Every `.nix` file of the repository, outside `target/` and `.git/`, sorted.
+fn nix_files() -> anyhow::Result<Vec<PathBuf>> {
+    let root = project::root();
+    let mut files = Vec::new();
+    let walk = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_entry(|e| !(e.depth() == 1 && matches!(e.file_name().to_str(), Some("target" | ".git"))));
+    for entry in walk {
+        let entry = entry.context("listing the repository's .nix files")?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|x| x == "nix") {
+            files.push(entry.into_path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn rel(p: &Path) -> String {
+    p.strip_prefix(project::root()).unwrap_or(p).display().to_string()
+}
+
+/// Evaluates nix/check.nix; a Nix that wants an experimental feature for it
+/// gets it once with `--extra-experimental-features`.
+fn eval_check(sh: &Shell) -> anyhow::Result<Value> {
+    let mut features: Vec<String> = Vec::new();
+    loop {
+        let extra: Vec<String> = if features.is_empty() {
+            Vec::new()
+        } else {
+            vec!["--extra-experimental-features".into(), features.join(" ")]
+        };
+        let out = cmd!(sh, "nix-instantiate {extra...} --eval --strict --json --store {STORE} {CHECK}")
+            .quiet()
+            .ignore_status()
+            .output()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            let text = String::from_utf8_lossy(&out.stdout);
+            return serde_json::from_str(&text)
+                .with_context(|| format!("{CHECK} did not print JSON:\n{text}"))
+                .stage(Stage::Test);
+        }
+        match missing_feature(&stderr) {
+            Some(f) if !features.contains(&f) => features.push(f),
+            _ => {
+                return Err(anyhow::anyhow!("{}", stderr.trim()))
+                    .context(format!("evaluating {CHECK} failed"))
+                    .stage(Stage::Test)
+            }
+        }
+    }
+}
+
+/// The feature named by Nix's "experimental Nix feature 'X' is disabled".
+fn missing_feature(stderr: &str) -> Option<String> {
+    let rest = &stderr[stderr.find("experimental Nix feature '")? + "experimental Nix feature '".len()..];
+    let name = &rest[..rest.find('\'')?];
+    (!name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then(|| name.to_string())
+}
+
+/// The top-level keys of both values, sorted.
+fn sections(want: &Value, got: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = [want, got]
+        .iter()
+        .filter_map(|v| v.as_object())
+        .flat_map(|o| o.keys().cloned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn pretty(v: Option<&Value>) -> String {
+    match v {
+        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default() + "\n",
+        None => "(missing)\n".into(),
+    }
+}
+
+/// What nix/check.nix must print, computed from the files by the Rust side,
+/// and the problems found on the way (fragments kconfig cannot read).
+fn expected() -> anyhow::Result<(Value, Vec<String>)> {
+    let root = project::root();
+    let mut problems = Vec::new();
+
+    let mut series = serde_json::Map::new();
+    let mut patches = serde_json::Map::new();
+    for b in base::BASES {
+        let dir = project::patches_dir(b.name);
+        let path = dir.join("series");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let (parsed, _) = ::series::parse_series(&text);
+        series.insert(b.name.into(), json!(parsed.patches));
+        let listed: Vec<Value> = parsed
+            .patches
+            .iter()
+            .map(|file| {
+                json!({
+                    "name": file.strip_suffix(".patch").unwrap_or(file),
+                    "file": file,
+                    "exists": dir.join(file).is_file(),
+                })
+            })
+            .collect();
+        patches.insert(b.name.into(), Value::Array(listed));
+    }
+
+    let fragments = read_fragments(&project::configs_dir(), &mut problems)?;
+    let nix_only = read_fragments(&root.join("nix"), &mut problems)?;
+
+    let mut order = serde_json::Map::new();
+    let mut configs = serde_json::Map::new();
+    let mut archs = serde_json::Map::new();
+    let mut guest_flags = serde_json::Map::new();
+    let mut qemu_args = serde_json::Map::new();
+    for arch in ARCHES {
+        let mut per_profile = serde_json::Map::new();
+        let mut config_per_profile = serde_json::Map::new();
+        for profile in PROFILES {
+            let names = kernel::fragments(arch, profile);
+            // The shared fragments in merge order, then the Nix kernels' own (nix/*.config).
+            let mut merged = BTreeMap::new();
+            let shared = names.iter().map(|n| (n.to_string(), fragments.get(*n)));
+            for (name, settings) in shared.chain(nix_only.iter().map(|(n, s)| (n.clone(), Some(s)))) {
+                match settings {
+                    Some(s) => merged.extend(s.iter().map(|(k, v)| (format!("CONFIG_{k}"), v.clone()))),
+                    None => problems.push(format!("{}: kernel.rs merges {name}, which kernel-configs/ lacks", arch.name)),
+                }
+            }
+            per_profile.insert(profile.name().into(), json!(names));
+            config_per_profile.insert(profile.name().into(), json!(merged));
+        }
+        order.insert(arch.name.into(), Value::Object(per_profile));
+        configs.insert(arch.name.into(), Value::Object(config_per_profile));
+        archs.insert(arch.name.into(), arch_facts(arch));
+        guest_flags.insert(arch.name.into(), json!(arch.guest_flags().collect::<Vec<_>>()));
+        qemu_args.insert(arch.name.into(), json!(arch.qemu_args("KERNEL", "INITRD", "")));
+    }
+
+    let want = json!({
+        "series": series,
+        "patches": patches,
+        "fragments": fragments,
+        "fragmentOrder": order,
+        "kernelConfig": configs,
+        "archs": archs,
+        "guestFlags": guest_flags,
+        "qemuArgs": qemu_args,
+        "suites": crate::guest::suites()?,
+        "endMarker": ktap::END_MARKER,
+    });
+    Ok((want, problems))
+}
+
+/// Every `*.config` in `dir`, parsed by kconfig, as option -> value with the
+/// later setting winning (as Kconfig and nix/lib.nix read it).
+fn read_fragments(
+    dir: &Path,
+    problems: &mut Vec<String>,
+) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let mut out = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_none_or(|x| x != "config") {
+            continue;
+        }
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let (fragment, diags) = kconfig::parse(&rel(&path), &text);
+        problems.extend(diags.iter().map(|d| format!("{}: {d}", rel(&path))));
+        let settings = fragment.entries.into_iter().map(|e| (e.option, value_text(&e.value))).collect();
+        out.insert(name, settings);
+    }
+    Ok(out)
+}
+
+/// A value as nix/lib.nix gives it: `y`, `m`, `n`, strings unquoted, the rest as written.
+fn value_text(v: &kconfig::Value) -> String {
+    match v {
+        kconfig::Value::Yes => "y".into(),
+        kconfig::Value::Module => "m".into(),
+        kconfig::Value::No => "n".into(),
+        kconfig::Value::Str(s) | kconfig::Value::Other(s) => s.clone(),
+    }
+}
+
+/// The facts of one arch under nix/lib.nix's names.
+fn arch_facts(a: &Arch) -> Value {
+    json!({
+        "description": a.description,
+        "linuxArch": a.linux_arch,
+        "crossCompile": a.cross_compile,
+        "defconfig": a.defconfig,
+        "fragment": a.fragment,
+        "kasan": a.kasan,
+        "imageTarget": a.image_target,
+        "imagePath": a.image_path,
+        "guestCc": a.guest_cc,
+        "guestCflags": a.guest_cflags,
+        "qemu": a.qemu,
+        "machine": a.machine,
+        "cpu": a.cpu,
+        "memory": a.memory,
+        "qemuExtra": a.qemu_extra,
+        "console": a.console,
+        "runEnd": match a.run_end {
+            RunEnd::Reset => "reset",
+            RunEnd::HarnessStops => "harness-stops",
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(stderr: &str, expected: Option<&str>) {
+        assert_eq!(missing_feature(stderr).as_deref(), expected, "stderr: {stderr}");
+    }
+
+    #[test]
+    fn experimental_feature_messages() {
+        check("error: experimental Nix feature 'flakes' is disabled; add '--extra-experimental-features flakes' to enable it", Some("flakes"));
+        check("error: experimental Nix feature 'nix-command' is disabled; use '--extra-experimental-features nix-command' to override", Some("nix-command"));
+        check("error: syntax error, unexpected '}'", None);
+        check("experimental Nix feature '", None);
+        check("experimental Nix feature '; rm -rf /' is disabled", None);
+    }
+
+    /// The check itself; it needs Nix, which tools/bootstrap.sh installs.
+    #[test]
+    fn nix_matches_the_files() {
+        if let Err(e) = run(Args { dry_run: false }) {
+            panic!("{e:?}");
+        }
+    }
+}
