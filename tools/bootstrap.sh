@@ -6,10 +6,12 @@ set -euo pipefail
 pkgs=(
 	build-essential bc bison flex libssl-dev libelf-dev cpio kmod rsync git perl python3 xz-utils
 	gcc-arm-linux-gnueabi gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
-	libclang-dev nix-bin
+	libclang-dev nix-bin python3-ply python3-git python3-pip
 	qemu-system-arm qemu-system-x86 qemu-system-misc
-	linux-source-6.12 linux-source-6.1
 )
+# The default kernel sources. Debian 12 has them (6.12 from backports);
+# elsewhere (Ubuntu) pass a tarball or tree: cargo xtask tree --source ...
+sources=(linux-source-6.12 linux-source-6.1)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -34,6 +36,21 @@ else
 	grep -q '^VERSION_CODENAME=bookworm' /etc/os-release && bp=(-t bookworm-backports)
 	apt-get install -y -q --no-install-recommends "${bp[@]}" "${missing[@]}"
 fi
+
+for p in "${sources[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' && continue
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "bootstrap: $p missing; run: sudo $0" >&2
+		exit 1
+	fi
+	if apt-cache show "$p" >/dev/null 2>&1; then
+		bp=()
+		grep -q '^VERSION_CODENAME=bookworm' /etc/os-release && bp=(-t bookworm-backports)
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${bp[@]}" "$p"
+	else
+		echo "bootstrap: $p is not packaged here; give cargo xtask tree --source a kernel tarball or tree" >&2
+	fi
+done
 
 # checkpatch.pl runs the kernel's scripts/spdxcheck.py with the first python3
 # on PATH, which needs ply and GitPython.

@@ -39,6 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let c = cmd!(sh, "cargo test --workspace --quiet");
         project::run_or_print(args.dry_run, c).stage(Stage::Test)
     });
+    step("nix-check".into(), &mut || crate::nixcheck::run(crate::nixcheck::Args { dry_run: args.dry_run }));
     step("series check --base all".into(), &mut || {
         crate::series::check_bases("all", args.dry_run)
     });

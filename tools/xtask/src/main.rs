@@ -10,6 +10,7 @@ mod ci;
 mod gen;
 mod guest;
 mod kernel;
+mod nixcheck;
 mod project;
 mod selftest;
 mod series;
@@ -93,6 +94,8 @@ enum Command {
     Kernel(kernel::Args),
     /// Build guest programs, boot kernels in QEMU and judge their KTAP.
     VmTest(vmtest::Args),
+    /// Check what can be checked of the Nix flake without nixpkgs.
+    NixCheck(nixcheck::Args),
     /// Prove the harness fails where it must (damaged patch, lost config option, panic).
     Selftest(selftest::Args),
     /// Everything CI runs: cargo test, series check on every base, VM tests.
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => gen::run(a),
         Command::Kernel(a) => kernel::run(a),
         Command::VmTest(a) => vmtest::run(a),
+        Command::NixCheck(a) => nixcheck::run(a),
         Command::Selftest(a) => selftest::run(a),
         Command::Ci(a) => ci::run(a),
     };
