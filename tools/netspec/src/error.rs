@@ -1,0 +1,139 @@
+//! What a failed `netspec()` call means, by errno.
+
+use std::io;
+
+/// Why a `netspec()` call failed.
+///
+/// The variants are the errnos the UAPI header documents for every
+/// operation; anything else is [`Error::Other`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `ENOSYS`: the running kernel has no `netspec()` system call.
+    #[error(
+        "netspec() is not available (ENOSYS): the running kernel was built without \
+         CONFIG_NET_SPECIALIZE or without the netspec patches; boot a kernel with \
+         patches/6.12 or patches/6.1 applied and CONFIG_NET_SPECIALIZE=y"
+    )]
+    NotSupported,
+    /// `EOPNOTSUPP`: the kernel has netspec but not this operation (it is
+    /// older than this crate); [`crate::query`] says which it has.
+    #[error(
+        "the kernel's netspec() does not know this operation (EOPNOTSUPP); \
+         check Query::supports before calling it"
+    )]
+    UnknownOperation,
+    /// `EINVAL`: the argument struct is shorter than the operation's first
+    /// published size, or a flag or reserved field is not zero.
+    #[error("netspec() rejected its argument (EINVAL): struct too short or a flag or reserved field set")]
+    InvalidArgument,
+    /// `E2BIG`: the argument struct is larger than the kernel's and a byte
+    /// past the kernel's struct is not zero, or it is larger than a page.
+    #[error(
+        "netspec() argument too big (E2BIG): a field this kernel does not know \
+         is set, or the struct is larger than a page"
+    )]
+    TooBig,
+    /// `EFAULT`: the kernel could not read or write the argument struct.
+    #[error("netspec() could not access its argument (EFAULT)")]
+    Fault,
+    /// Any other errno.
+    #[error("netspec() failed: {0}")]
+    Other(io::Error),
+}
+
+impl Error {
+    /// The error for the errno a `netspec()` call failed with.
+    pub fn from_errno(errno: i32) -> Self {
+        match errno {
+            libc::ENOSYS => Error::NotSupported,
+            libc::EOPNOTSUPP => Error::UnknownOperation,
+            libc::EINVAL => Error::InvalidArgument,
+            libc::E2BIG => Error::TooBig,
+            libc::EFAULT => Error::Fault,
+            _ => Error::Other(io::Error::from_raw_os_error(errno)),
+        }
+    }
+
+    /// The errno this error stands for, when there is one.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            Error::NotSupported => Some(libc::ENOSYS),
+            Error::UnknownOperation => Some(libc::EOPNOTSUPP),
+            Error::InvalidArgument => Some(libc::EINVAL),
+            Error::TooBig => Some(libc::E2BIG),
+            Error::Fault => Some(libc::EFAULT),
+            Error::Other(e) => e.raw_os_error(),
+        }
+    }
+}
+
+/// Keeps the message and the variant (reach it with `get_ref` and
+/// `downcast_ref::<Error>()`); [`Error::Other`] is returned as it came, so
+/// its `raw_os_error` still works.
+impl From<Error> for io::Error {
+    fn from(e: Error) -> Self {
+        let kind = match e {
+            Error::Other(inner) => return inner,
+            Error::NotSupported | Error::UnknownOperation => io::ErrorKind::Unsupported,
+            Error::InvalidArgument | Error::TooBig | Error::Fault => io::ErrorKind::InvalidInput,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `errno` maps to the variant printed as `variant`, back to `errno`, and
+    /// to an `io::Error` of `kind` that still carries the variant (or, for
+    /// `Other`, the errno).
+    fn check(errno: i32, variant: &str, kind: io::ErrorKind) {
+        let e = Error::from_errno(errno);
+        let debug = format!("{e:?}");
+        assert!(
+            debug.starts_with(variant),
+            "errno {errno}: {debug}, expected {variant}"
+        );
+        assert_eq!(
+            e.raw_os_error(),
+            Some(errno),
+            "errno {errno} does not round-trip"
+        );
+        let message = e.to_string();
+        let io = io::Error::from(e);
+        assert_eq!(io.kind(), kind, "errno {errno}");
+        if variant == "Other" {
+            // Passed through as the kernel's errno, so callers can match it.
+            assert_eq!(
+                io.raw_os_error(),
+                Some(errno),
+                "errno {errno} lost in io::Error"
+            );
+        } else {
+            assert_eq!(io.to_string(), message, "errno {errno}: message lost");
+            let inner = io.get_ref().and_then(|i| i.downcast_ref::<Error>());
+            assert!(inner.is_some(), "errno {errno}: variant lost in io::Error");
+        }
+    }
+
+    #[test]
+    fn errnos_map_to_variants() {
+        use io::ErrorKind::*;
+        check(libc::ENOSYS, "NotSupported", Unsupported);
+        check(libc::EOPNOTSUPP, "UnknownOperation", Unsupported);
+        check(libc::EINVAL, "InvalidArgument", InvalidInput);
+        check(libc::E2BIG, "TooBig", InvalidInput);
+        check(libc::EFAULT, "Fault", InvalidInput);
+        check(libc::EPERM, "Other", PermissionDenied);
+        check(libc::ENOMEM, "Other", OutOfMemory);
+    }
+
+    #[test]
+    fn not_supported_says_what_to_do() {
+        let message = Error::NotSupported.to_string();
+        assert!(message.contains("CONFIG_NET_SPECIALIZE"), "{message}");
+        assert!(message.contains("patches/6.12"), "{message}");
+    }
+}
