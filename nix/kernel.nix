@@ -115,6 +115,8 @@ let
       "-I"
       "include"
       "-I"
+      "${netspec.root + "/tools/include"}"
+      "-I"
       "${headers}/include"
     ];
     buildPhase = ''

@@ -50,6 +50,7 @@ pub fn build(
 
     let nolibc = tree.join("tools/include/nolibc/nolibc.h");
     let inc = project::root().join("vm-tests/include");
+    let tools_inc = project::root().join("tools/include");
     let hdr_inc = headers.join("include");
     let cc = arch.guest_cc;
     let flags: Vec<&str> = arch.guest_flags().collect();
@@ -62,7 +63,7 @@ pub fn build(
         let flags = flags.clone();
         let c = cmd!(
             sh,
-            "{cc} {flags...} -Wall -Werror -include {nolibc} -I {inc} -I {hdr_inc} -o {exe} {src}"
+            "{cc} {flags...} -Wall -Werror -include {nolibc} -I {inc} -I {tools_inc} -I {hdr_inc} -o {exe} {src}"
         );
         if dry_run {
             println!("would run: {c}");
