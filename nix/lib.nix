@@ -215,7 +215,7 @@ rec {
       crossCompile = "arm-linux-gnueabi-";
       defconfig = "collie_defconfig";
       fragment = "armv4.config";
-      kasan = false;
+      kasan = true;
       imageTarget = "zImage";
       imagePath = "arch/arm/boot/zImage";
       guestCc = "arm-linux-gnueabi-gcc";

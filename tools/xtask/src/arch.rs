@@ -66,7 +66,7 @@ pub const ARCHES: &[Arch] = &[
         cross_compile: "arm-linux-gnueabi-",
         defconfig: "collie_defconfig",
         fragment: "armv4.config",
-        kasan: false,
+        kasan: true,
         image_target: "zImage",
         image_path: "arch/arm/boot/zImage",
         guest_cc: "arm-linux-gnueabi-gcc",
