@@ -19,19 +19,6 @@ fn check(input: &str) {
     }
 }
 
-/// Deterministic pseudo-random numbers (a 64-bit LCG); no dependency needed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
-}
-
 #[test]
 fn mangled_testdata() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
@@ -59,33 +46,5 @@ fn mangled_testdata() {
         " is not set",
         "99999999999999999999999999999999999999999",
     ];
-    let mut rng = Lcg(42);
-    for text in &texts {
-        let lines: Vec<&str> = text.split_inclusive('\n').collect();
-        for _ in 0..200 {
-            let mut mangled: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-            for _ in 0..1 + rng.below(6) {
-                let at = rng.below(mangled.len() + 1);
-                match rng.below(4) {
-                    0 if at < mangled.len() => {
-                        mangled.remove(at);
-                    }
-                    1 => mangled.insert(at, pieces[rng.below(pieces.len())].to_string()),
-                    2 if at < mangled.len() => {
-                        let line = &mut mangled[at];
-                        let mut cut = rng.below(line.len() + 1);
-                        while !line.is_char_boundary(cut) {
-                            cut -= 1;
-                        }
-                        line.insert_str(cut, pieces[rng.below(pieces.len())]);
-                    }
-                    _ => mangled.truncate(at),
-                }
-            }
-            check(&mangled.concat());
-        }
-    }
-    for piece in pieces {
-        check(piece);
-    }
+    testkit::mangle(&texts, &pieces, 200, check);
 }

@@ -12,25 +12,10 @@ fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
 }
 
-/// Compares `actual` with the file at `path`, or rewrites the file when
-/// `UPDATE_GOLDEN=1`; returns the failure message, if any.
+/// Compares `actual` with the file at `path` (rewritten when `UPDATE_GOLDEN=1`);
+/// returns the failure message, if any.
 fn check(path: &Path, actual: &str) -> Option<String> {
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::write(path, actual).unwrap();
-        return None;
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_default();
-    if expected == actual {
-        return None;
-    }
-    let diff = similar::TextDiff::from_lines(expected.as_str(), actual)
-        .unified_diff()
-        .header(&path.display().to_string(), "actual")
-        .to_string();
-    Some(format!(
-        "{} differs; if the change is intended, rerun with UPDATE_GOLDEN=1\n{diff}",
-        path.display()
-    ))
+    testkit::golden_diff(path, actual)
 }
 
 /// Everything the harness shows for one log, plus what the parser noticed.

@@ -14,22 +14,9 @@ fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
 }
 
-/// Compares `actual` with `testdata/golden/<golden>`, or rewrites the file
-/// when `UPDATE_GOLDEN=1`.
+/// Compares `actual` with `testdata/golden/<golden>` (rewritten when `UPDATE_GOLDEN=1`).
 fn check(golden: &str, actual: &str) {
-    let path = testdata().join("golden").join(golden);
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    if expected != actual {
-        let diff = similar::TextDiff::from_lines(expected.as_str(), actual)
-            .unified_diff()
-            .header(&format!("{}", path.display()), "actual")
-            .to_string();
-        panic!("{golden} differs; if the change is intended, rerun with UPDATE_GOLDEN=1\n{diff}");
-    }
+    testkit::golden(&testdata().join("golden").join(golden), actual);
 }
 
 /// Reads a series directory the way `xtask` does and reports on all of it.

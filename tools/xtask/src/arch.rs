@@ -240,12 +240,7 @@ mod tests {
             .map(|a| format!("{}: {} {}\n", a.name, a.qemu, a.qemu_args("K", "I", "").join(" ")))
             .collect();
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/qemu-cmdlines.txt");
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(path, &got).unwrap();
-        }
-        let want = std::fs::read_to_string(path).unwrap_or_default();
-        let diff = similar::TextDiff::from_lines(&want, &got).unified_diff().header("golden", "now").to_string();
-        assert!(want == got, "QEMU command lines changed (UPDATE_GOLDEN=1 to accept):\n{diff}");
+        testkit::golden(std::path::Path::new(path), &got);
     }
 
     #[test]

@@ -413,33 +413,6 @@ fn maintained(maintainers: &str, file: &str) -> bool {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(file: &str, expected: bool) {
-        let m = "NETSPEC\nF:\tnet/netspec/\nF:\tinclude/uapi/linux/netspec.h\nF:\tDocumentation/net*.rst\n";
-        assert_eq!(maintained(m, file), expected, "{file}");
-    }
-
-    #[test]
-    fn maintainers_patterns() {
-        check("net/netspec/core.c", true);
-        check("net/netspec/sub/x.c", true);
-        check("net/netspecx/core.c", false);
-        check("include/uapi/linux/netspec.h", true);
-        check("include/uapi/linux/netspec2.h", false);
-        check("Documentation/netspec.rst", true);
-        check("Documentation/a/netspec.rst", false);
-    }
-
-    #[test]
-    fn added_files_are_new_files_only() {
-        let p = "diff --git a/net/Makefile b/net/Makefile\nindex 1..2 100644\ndiff --git a/net/netspec/core.c b/net/netspec/core.c\nnew file mode 100644\n";
-        assert_eq!(added_files(p), vec!["net/netspec/core.c".to_string()]);
-    }
-}
-
 /// Rebases the series of `from` onto `base`: each commit of the `from` tree is
 /// cherry-picked (three-way), except the generated wiring, which is generated
 /// for `base` instead. Stops at the first conflict with the tree left for
@@ -519,4 +492,31 @@ fn refresh(base_name: &str, from_name: &str, dry_run: bool) -> anyhow::Result<()
     }
     println!("---\nrefreshed {total} patch(es) from {} onto {}\nnext: cargo xtask series export --base {}", from.name, base.name, base.name);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(file: &str, expected: bool) {
+        let m = "NETSPEC\nF:\tnet/netspec/\nF:\tinclude/uapi/linux/netspec.h\nF:\tDocumentation/net*.rst\n";
+        assert_eq!(maintained(m, file), expected, "{file}");
+    }
+
+    #[test]
+    fn maintainers_patterns() {
+        check("net/netspec/core.c", true);
+        check("net/netspec/sub/x.c", true);
+        check("net/netspecx/core.c", false);
+        check("include/uapi/linux/netspec.h", true);
+        check("include/uapi/linux/netspec2.h", false);
+        check("Documentation/netspec.rst", true);
+        check("Documentation/a/netspec.rst", false);
+    }
+
+    #[test]
+    fn added_files_are_new_files_only() {
+        let p = "diff --git a/net/Makefile b/net/Makefile\nindex 1..2 100644\ndiff --git a/net/netspec/core.c b/net/netspec/core.c\nnew file mode 100644\n";
+        assert_eq!(added_files(p), vec!["net/netspec/core.c".to_string()]);
+    }
 }
