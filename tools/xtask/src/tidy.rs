@@ -131,3 +131,25 @@ fn every_suite_has_a_plan() {
         assert!(src.contains("kt_plan("), "vm-tests/suites/{s}.c prints no KTAP plan");
     }
 }
+
+/// The flake's VM checks judge with nix/verdict.awk; it must agree with
+/// tools/ktap on every saved console log, or the two verdicts have drifted.
+#[test]
+fn nix_verdict_agrees_with_ktap() {
+    let sh = project::shell().unwrap();
+    let awk = project::root().join("nix/verdict.awk");
+    let dir = project::root().join("tools/ktap/testdata");
+    let mut logs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    logs.sort();
+    assert!(logs.len() >= 8, "expected the saved logs in {}", dir.display());
+    for log in logs {
+        let rust = matches!(ktap::parse(&read(&log)).verdict(), ktap::Verdict::Pass);
+        let out = xshell::cmd!(sh, "awk -f {awk} {log}").quiet().ignore_status().output().unwrap();
+        let nix = out.status.success();
+        assert_eq!(nix, rust, "{}: nix/verdict.awk says pass={nix}, tools/ktap says pass={rust}", log.display());
+    }
+}
