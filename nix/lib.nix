@@ -89,6 +89,9 @@ let
         value
       ];
 
+  # The base the flake builds (nix/kernel.nix); base-specific fragments follow it.
+  flakeBase = "6.12";
+
   nolibcFlags = [
     "-nostdlib"
     "-static"
@@ -165,10 +168,9 @@ rec {
     let
       a = archs.${arch};
     in
-    [
-      a.fragment
-      "common.config"
-    ]
+    [ a.fragment ]
+    ++ (a.baseFragments.${flakeBase} or [ ])
+    ++ [ "common.config" ]
     ++ (
       if profile == "test" then
         [ "debug.config" ] ++ (if a.kasan then [ "kasan.config" ] else [ ])
@@ -315,6 +317,11 @@ rec {
       crossCompile = "riscv64-linux-gnu-";
       defconfig = "tinyconfig";
       fragment = "riscv64.config";
+      # Options a base renamed (6.1's SOC_VIRT is 6.12's ARCH_VIRT).
+      baseFragments = {
+        "6.12" = [ "riscv64-6.12.config" ];
+        "6.1" = [ "riscv64-6.1.config" ];
+      };
       kasan = true;
       imageTarget = "Image";
       imagePath = "arch/riscv/boot/Image";

@@ -28,6 +28,9 @@ pub struct Arch {
     pub defconfig: &'static str,
     /// The arch's own fragment under `kernel-configs/`.
     pub fragment: &'static str,
+    /// Fragments for one base only, merged right after `fragment`, for
+    /// options a base renamed: (base, fragment).
+    pub base_fragments: &'static [(&'static str, &'static str)],
     /// Whether the test profile adds `kasan.config` (the arch has HAVE_ARCH_KASAN).
     pub kasan: bool,
     /// The image make target and where it lands in the build directory.
@@ -66,6 +69,7 @@ pub const ARCHES: &[Arch] = &[
         cross_compile: "arm-linux-gnueabi-",
         defconfig: "collie_defconfig",
         fragment: "armv4.config",
+        base_fragments: &[],
         kasan: true,
         image_target: "zImage",
         image_path: "arch/arm/boot/zImage",
@@ -86,6 +90,7 @@ pub const ARCHES: &[Arch] = &[
         cross_compile: "",
         defconfig: "tinyconfig",
         fragment: "i486.config",
+        base_fragments: &[],
         kasan: false,
         image_target: "bzImage",
         image_path: "arch/x86/boot/bzImage",
@@ -106,6 +111,7 @@ pub const ARCHES: &[Arch] = &[
         cross_compile: "",
         defconfig: "tinyconfig",
         fragment: "x86_64.config",
+        base_fragments: &[],
         kasan: true,
         image_target: "bzImage",
         image_path: "arch/x86/boot/bzImage",
@@ -126,6 +132,7 @@ pub const ARCHES: &[Arch] = &[
         cross_compile: "aarch64-linux-gnu-",
         defconfig: "tinyconfig",
         fragment: "aarch64.config",
+        base_fragments: &[],
         kasan: true,
         image_target: "Image",
         image_path: "arch/arm64/boot/Image",
@@ -146,6 +153,7 @@ pub const ARCHES: &[Arch] = &[
         cross_compile: "riscv64-linux-gnu-",
         defconfig: "tinyconfig",
         fragment: "riscv64.config",
+        base_fragments: &[("6.12", "riscv64-6.12.config"), ("6.1", "riscv64-6.1.config")],
         kasan: true,
         image_target: "Image",
         image_path: "arch/riscv/boot/Image",

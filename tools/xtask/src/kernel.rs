@@ -23,6 +23,9 @@ pub struct Args {
     /// Print the commands instead of running them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Configure and check the config, but do not build.
+    #[arg(long)]
+    pub config_only: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -31,6 +34,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let base = base::find(&args.base).stage(Stage::Usage)?;
     let profile = Profile::parse(&args.profile).stage(Stage::Usage)?;
     crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
+    if args.config_only {
+        let out = project::build_dir(base.name, arch.name, profile.name());
+        let frags: Vec<PathBuf> =
+            fragments(arch, base.name, profile).iter().map(|f| project::configs_dir().join(f)).collect();
+        let _dir = sh.push_dir(project::tree_dir(base.name));
+        configure(&sh, arch, &frags, &out, args.dry_run)?;
+        println!("{}", out.join(".config").display());
+        return Ok(());
+    }
     let image = build(&sh, base, arch, profile, args.dry_run)?;
     println!("{}", image.display());
     Ok(())
@@ -60,8 +72,10 @@ impl Profile {
 }
 
 /// The fragments merged onto the arch's defconfig, in merge order.
-pub fn fragments(arch: &Arch, profile: Profile) -> Vec<&'static str> {
-    let mut f = vec![arch.fragment, "common.config"];
+pub fn fragments(arch: &Arch, base: &str, profile: Profile) -> Vec<&'static str> {
+    let mut f = vec![arch.fragment];
+    f.extend(arch.base_fragments.iter().filter(|(b, _)| *b == base).map(|(_, frag)| *frag));
+    f.push("common.config");
     match profile {
         Profile::Test => {
             f.push("debug.config");
@@ -95,7 +109,7 @@ pub fn build(
     let tree = project::tree_dir(base.name);
     let out = project::build_dir(base.name, arch.name, profile.name());
     let frags: Vec<PathBuf> =
-        fragments(arch, profile).iter().map(|f| project::configs_dir().join(f)).collect();
+        fragments(arch, base.name, profile).iter().map(|f| project::configs_dir().join(f)).collect();
     let _dir = sh.push_dir(&tree);
     let jobs = jobs();
 

@@ -20,6 +20,9 @@ use crate::kernel::{self, Profile};
 use crate::{base, project};
 use crate::{Stage, StageExt};
 
+/// The base the flake builds (nix/kernel.nix); base-specific fragments follow it.
+const FLAKE_BASE: &str = "6.12";
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Print the commands instead of running them.
@@ -209,7 +212,7 @@ fn expected() -> anyhow::Result<(Value, Vec<String>)> {
         let mut per_profile = serde_json::Map::new();
         let mut config_per_profile = serde_json::Map::new();
         for profile in PROFILES {
-            let names = kernel::fragments(arch, profile);
+            let names = kernel::fragments(arch, FLAKE_BASE, profile);
             // The shared fragments in merge order, then the Nix kernels' own (nix/*.config).
             let mut merged = BTreeMap::new();
             let shared = names.iter().map(|n| (n.to_string(), fragments.get(*n)));
@@ -279,7 +282,7 @@ fn value_text(v: &kconfig::Value) -> String {
 
 /// The facts of one arch under nix/lib.nix's names.
 fn arch_facts(a: &Arch) -> Value {
-    json!({
+    let mut facts = json!({
         "description": a.description,
         "linuxArch": a.linux_arch,
         "crossCompile": a.cross_compile,
@@ -300,7 +303,17 @@ fn arch_facts(a: &Arch) -> Value {
             RunEnd::Reset => "reset",
             RunEnd::HarnessStops => "harness-stops",
         },
-    })
+    });
+    // nix/lib.nix spells out baseFragments only for the arches that have some.
+    if !a.base_fragments.is_empty() {
+        let mut per_base = serde_json::Map::new();
+        for (base, frag) in a.base_fragments {
+            let list = per_base.entry(base.to_string()).or_insert_with(|| json!([]));
+            list.as_array_mut().unwrap().push(json!(frag));
+        }
+        facts["baseFragments"] = Value::Object(per_base);
+    }
+    facts
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let i486 = arch::find("i486")?;
         let frag = scratch.join("impossible.config");
         sh.write_file(&frag, "CONFIG_KASAN=y\n")?;
-        let mut frags: Vec<_> = kernel::fragments(i486, Profile::Test).iter().map(|f| project::configs_dir().join(f)).collect();
+        let mut frags: Vec<_> = kernel::fragments(i486, base.name, Profile::Test).iter().map(|f| project::configs_dir().join(f)).collect();
         frags.push(frag);
         let _dir = sh.push_dir(project::tree_dir(base.name));
         match kernel::configure(&sh, i486, &frags, &scratch.join("build-i486"), false) {

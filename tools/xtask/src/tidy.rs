@@ -81,9 +81,9 @@ fn wiring_patch_touches_the_spec_tables() {
 /// No option is set twice within one merge (fragment order would silently decide).
 #[test]
 fn no_option_set_twice_in_a_merge() {
-    for a in arch::ARCHES {
+    for (a, b) in arch::ARCHES.iter().flat_map(|a| base::BASES.iter().map(move |b| (a, b))) {
         for profile in [kernel::Profile::Test, kernel::Profile::Bench] {
-            let frags: Vec<_> = kernel::fragments(a, profile)
+            let frags: Vec<_> = kernel::fragments(a, b.name, profile)
                 .iter()
                 .map(|f| {
                     let (frag, diags) = kconfig::parse(f, &read(&project::configs_dir().join(f)));
@@ -92,7 +92,7 @@ fn no_option_set_twice_in_a_merge() {
                 })
                 .collect();
             let conflicts = kconfig::conflicts(&frags);
-            assert!(conflicts.is_empty(), "{} {}: {conflicts:?}", a.name, profile.name());
+            assert!(conflicts.is_empty(), "{} {} {}: {conflicts:?}", a.name, b.name, profile.name());
         }
     }
 }
@@ -102,8 +102,10 @@ fn no_option_set_twice_in_a_merge() {
 fn every_fragment_is_used() {
     let mut used: Vec<&str> = Vec::new();
     for a in arch::ARCHES {
-        for profile in [kernel::Profile::Test, kernel::Profile::Bench] {
-            used.extend(kernel::fragments(a, profile));
+        for b in base::BASES {
+            for profile in [kernel::Profile::Test, kernel::Profile::Bench] {
+                used.extend(kernel::fragments(a, b.name, profile));
+            }
         }
     }
     for e in std::fs::read_dir(project::configs_dir()).unwrap() {
