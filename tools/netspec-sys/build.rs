@@ -1,10 +1,11 @@
 //! Generates the bindings from the series itself, so they cannot drift from it.
 //!
-//! The UAPI header is rebuilt from the added lines of the patch in
-//! `patches/6.12/` that creates it, written to `$OUT_DIR/linux/netspec.h` and
-//! run through bindgen against the system's `<linux/types.h>`. The syscall
-//! number for the target comes from `kernel-syscalls.toml`, read with the same
-//! rules `cargo xtask gen syscalls` uses to write the tables.
+//! The UAPI header is rebuilt by applying the hunks of every patch in
+//! `patches/6.12/` that touches it, in order, written to
+//! `$OUT_DIR/linux/netspec.h` and run through bindgen against the system's
+//! `<linux/types.h>`. The syscall numbers for the target come from
+//! `kernel-syscalls.toml`, read with the same rules `cargo xtask gen syscalls`
+//! uses to write the tables.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -50,19 +51,23 @@ fn run() -> Result<(), String> {
 
     let toml = root.join("kernel-syscalls.toml");
     println!("cargo:rerun-if-changed={}", toml.display());
-    let number = syscall_number(&read(&toml)?)?;
-    write_if_changed(
-        &out.join("sys_netspec.rs"),
-        &format!(
-            "/// The `netspec` system call number on this target, from `kernel-syscalls.toml`.\n\
+    let spec_text = read(&toml)?;
+    let mut consts = String::new();
+    for name in ["netspec", "customized_send"] {
+        let number = syscall_number(&spec_text, name)?;
+        let _ = write!(
+            consts,
+            "/// The `{name}` system call number on this target, from `kernel-syscalls.toml`.\n\
              #[allow(non_upper_case_globals)] // named like libc's SYS_* constants\n\
-             pub const SYS_netspec: core::ffi::c_long = {number};\n"
-        ),
-    )?;
+             pub const SYS_{name}: core::ffi::c_long = {number};\n"
+        );
+    }
+    write_if_changed(&out.join("sys_netspec.rs"), &consts)?;
     Ok(())
 }
 
-/// Rebuilds the header from the one patch of the series that creates it.
+/// Rebuilds the header by applying, in series order, every patch's hunks
+/// for it, starting from nothing (the first of them creates it).
 fn header_from_series(dir: &Path) -> Result<String, String> {
     let series_path = dir.join("series");
     println!("cargo:rerun-if-changed={}", series_path.display());
@@ -76,54 +81,25 @@ fn header_from_series(dir: &Path) -> Result<String, String> {
         );
     }
 
-    let mut found: Option<(String, Vec<series::AddedLine>)> = None;
+    let mut text = String::new();
+    let mut touched = false;
     for name in &series.patches {
         let path = dir.join(name);
-        // Every listed patch: a later one that starts touching the header
-        // must make this script fail rather than leave stale bindings.
         println!("cargo:rerun-if-changed={}", path.display());
-        let (patch, _) = series::parse_patch(name, &read(&path)?);
+        let patch_text = read(&path)?;
+        let (patch, _) = series::parse_patch(name, &patch_text);
         if !patch.files.iter().any(|f| f == HEADER) {
             continue;
         }
-        if let Some((first, _)) = &found {
-            return Err(format!(
-                "{HEADER} is created by {first} and changed again by {name}; \
-                 build.rs only rebuilds a header that one patch creates, so \
-                 fold the change into {first} or teach build.rs to apply hunks"
-            ));
-        }
-        let lines: Vec<_> = patch
-            .added
-            .into_iter()
-            .filter(|a| a.file == HEADER)
-            .collect();
-        found = Some((name.clone(), lines));
+        text = series::apply_file_hunks(&text, &patch_text, HEADER)
+            .map_err(|e| format!("{name}: {e}"))?;
+        touched = true;
     }
-
-    let Some((name, lines)) = found else {
+    if !touched || text.is_empty() {
         return Err(format!(
-            "no patch in {} adds {HEADER}",
+            "no patch in {} creates {HEADER}",
             series_path.display()
         ));
-    };
-    let mut text = String::new();
-    for (i, added) in lines.iter().enumerate() {
-        // A created file's lines are all added, numbered 1, 2, 3...; anything
-        // else means the patch edits an existing file we do not have.
-        if added.line as usize != i + 1 {
-            return Err(format!(
-                "{name} does not create {HEADER} (its added line {} is line {} of the \
-                 file); build.rs can only rebuild a file that one patch creates",
-                i + 1,
-                added.line
-            ));
-        }
-        text.push_str(&added.text);
-        text.push('\n');
-    }
-    if text.is_empty() {
-        return Err(format!("{name} names {HEADER} but adds no line to it"));
     }
     Ok(text)
 }
@@ -153,8 +129,9 @@ fn bindings(include: &Path, out: &Path) -> Result<(), String> {
     write_if_changed(out, &bindings.to_string())
 }
 
-/// The netspec number for the target architecture, or why there is none.
-fn syscall_number(toml: &str) -> Result<u32, String> {
+/// The number of system call `name` on the target architecture, or why
+/// there is none.
+fn syscall_number(toml: &str, name: &str) -> Result<u32, String> {
     let spec = syscalls::parse_spec(toml)
         .map_err(|e| format!("kernel-syscalls.toml:{}: {}: {}", e.line, e.key, e.message))?;
     let arch = env("CARGO_CFG_TARGET_ARCH")?;
@@ -172,8 +149,8 @@ fn syscall_number(toml: &str) -> Result<u32, String> {
     let syscall = spec
         .syscalls
         .iter()
-        .find(|s| s.name == "netspec")
-        .ok_or("kernel-syscalls.toml has no [[syscall]] named netspec")?;
+        .find(|s| s.name == name)
+        .ok_or_else(|| format!("kernel-syscalls.toml has no [[syscall]] named {name}"))?;
     let table = spec
         .tables
         .iter()

@@ -14,10 +14,12 @@
 //! - [`parse_series`], [`check_listing`]: the `series` file against the directory.
 //! - [`parse_patch`], [`check_patch`]: one `git format-patch` file.
 //! - [`patch_file_name`]: the file name `git format-patch` would pick.
+//! - [`apply_file_hunks`]: one file's text after a patch, applied exactly.
 //! - [`parse_apply_errors`], [`classify`]: what `git apply --check` said.
 //! - [`render_status`], [`render_export_changes`], [`diff_stat`]: output for people.
 
 mod apply;
+mod hunks;
 mod name;
 mod patch;
 mod problem;
@@ -25,6 +27,7 @@ mod render;
 mod series_file;
 
 pub use apply::{classify, parse_apply_errors, ApplyError, ApplyErrorKind, PatchState};
+pub use hunks::apply_file_hunks;
 pub use name::patch_file_name;
 pub use patch::{check_patch, parse_patch, AddedLine, Patch, MAX_SUBJECT_CHARS};
 pub use problem::{Diagnostic, Problem};
