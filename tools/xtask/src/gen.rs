@@ -89,8 +89,10 @@ fn generated(
     Ok(out)
 }
 
-/// Writes the wiring into the tree: rewrites the existing wiring commit in
-/// place (keeping the commits after it), or commits it on top.
+/// Writes the wiring into the tree as the last commit of the series: an
+/// existing wiring commit is dropped (nothing else touches the tables, so the
+/// commits after it replay cleanly) and the wiring committed on top, so that
+/// no table names a system call before the patch that defines it.
 pub fn write_wiring(sh: &Shell, base: &Base, spec: &syscalls::Spec) -> anyhow::Result<()> {
     let tree = project::tree_dir(base.name);
     let _dir = sh.push_dir(&tree);
@@ -102,7 +104,7 @@ pub fn write_wiring(sh: &Shell, base: &Base, spec: &syscalls::Spec) -> anyhow::R
     let existing = log.lines().find_map(|l| l.split_once('\t').filter(|(_, s)| s == subject).map(|(h, _)| h.to_string()));
     let branch = crate::tree::BRANCH;
     if let Some(w) = &existing {
-        cmd!(sh, "git checkout -q --detach {w}^").run()?;
+        cmd!(sh, "git rebase -q --onto {w}^ {w} {branch}").run().context("dropping the old wiring commit")?;
     }
     let files = generated(spec, base, |p| Ok(sh.read_file(tree.join(p))?))?;
     let mut changed = false;
@@ -112,20 +114,15 @@ pub fn write_wiring(sh: &Shell, base: &Base, spec: &syscalls::Spec) -> anyhow::R
             changed = true;
         }
     }
+    if !changed {
+        println!("{}: the tables already carry the wiring", base.name);
+        return Ok(());
+    }
     let message = format!("{}\n\n{}\n\nSigned-off-by: {}\n", subject, spec.commit.body.trim(), project::IDENTITY);
     let _date = [sh.push_env("GIT_AUTHOR_DATE", WIRING_DATE), sh.push_env("GIT_COMMITTER_DATE", WIRING_DATE)];
-    match &existing {
-        Some(w) => {
-            cmd!(sh, "git commit -q -a --allow-empty -m {message}").run()?;
-            cmd!(sh, "git rebase -q --onto HEAD {w} {branch}").run().context("replaying the commits after the wiring")?;
-            println!("rewrote the wiring commit of {} ({} table file(s))", base.name, files.len());
-        }
-        None if changed => {
-            cmd!(sh, "git commit -q -a -m {message}").run()?;
-            println!("committed the wiring for {} ({} table file(s))", base.name, files.len());
-        }
-        None => println!("{}: the tables already carry the wiring", base.name),
-    }
+    cmd!(sh, "git commit -q -a -m {message}").quiet().run()?;
+    let verb = if existing.is_some() { "rewrote" } else { "committed" };
+    println!("{verb} the wiring for {} as the last commit ({} table file(s))", base.name, files.len());
     Ok(())
 }
 
