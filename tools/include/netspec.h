@@ -27,6 +27,9 @@
 #ifndef __NR_netspec
 #error "__NR_netspec missing: build against the patched kernel's headers_install"
 #endif
+#ifndef __NR_customized_send
+#error "__NR_customized_send missing: build against the headers_install of a kernel with the whole netspec series"
+#endif
 
 /* netspec(op, arg, size): the raw call, for any operation. */
 static inline long netspec_call(unsigned int op, void *arg, unsigned long size)
@@ -64,6 +67,62 @@ static inline int netspec_can_specialize(const struct netspec_query *q,
 	return proto < 64 && ((q->protocols >> proto) & 1);
 }
 
+/*
+ * NETSPEC_OP_CUSTOMIZE: *c is the context (see <linux/netspec.h>); returns
+ * the token (> 0) or -errno.  The kernel also stores the token and the path
+ * it chose in c->token and c->path.
+ */
+static inline long netspec_customize(struct netspec_customize *c)
+{
+	return netspec_call(NETSPEC_OP_CUSTOMIZE, c, sizeof(*c));
+}
+
+/* The context of a connected UDP socket sending adu-byte messages. */
+static inline struct netspec_customize netspec_udp_connected(int fd,
+							    unsigned int adu)
+{
+	struct netspec_customize c = { 0 };
+
+	c.fd = fd;
+	c.protocol = NETSPEC_PROTO_UDP;
+	c.adu = adu;
+	return c;
+}
+
+/* NETSPEC_OP_CANCEL: releases token; 0 or -errno (-EBADF if not held). */
+static inline long netspec_cancel(unsigned int token)
+{
+	struct netspec_cancel c = { 0 };
+
+	c.token = token;
+	return netspec_call(NETSPEC_OP_CANCEL, &c, sizeof(c));
+}
+
+/* NETSPEC_OP_INFO: fills *i for token; 0 or -errno. */
+static inline long netspec_info(unsigned int token, struct netspec_info *i)
+{
+	*i = (struct netspec_info){ 0 };
+	i->token = token;
+	return netspec_call(NETSPEC_OP_INFO, i, sizeof(*i));
+}
+
+/*
+ * customized_send(token, buf, len, flags): len bytes through the token's
+ * send path; returns len or -errno.  flags is 0 or MSG_DONTWAIT.
+ */
+static inline long netspec_send(int token, const void *buf, unsigned long len,
+				unsigned int flags)
+{
+#ifdef NOLIBC
+	return my_syscall4(__NR_customized_send, token, buf, len, flags);
+#else
+	long ret = syscall(__NR_customized_send, (long)token, buf, len,
+			   (long)flags);
+
+	return ret < 0 ? -errno : ret;
+#endif
+}
+
 /* The name of a netspec_*() result (0 or -errno), for messages. */
 static inline const char *netspec_errname(long ret)
 {
@@ -79,6 +138,18 @@ static inline const char *netspec_errname(long ret)
 	case E2BIG: return "E2BIG";
 	case ENOSYS: return "ENOSYS";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ENOTSOCK: return "ENOTSOCK";
+	case EPROTOTYPE: return "EPROTOTYPE";
+	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EDESTADDRREQ: return "EDESTADDRREQ";
+	case EMSGSIZE: return "EMSGSIZE";
+	case EMFILE: return "EMFILE";
+	case EPIPE: return "EPIPE";
+	case EAGAIN: return "EAGAIN";
+	case EACCES: return "EACCES";
+	case ENOBUFS: return "ENOBUFS";
+	case ECONNREFUSED: return "ECONNREFUSED";
 	default: return "other";
 	}
 }

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sockets for nolibc guest programs: nolibc has no socket calls, so these
+ * are the raw system calls (every arch we test has the direct ones, i386
+ * included since Linux 4.3), returning -errno like the netspec helpers.
+ * The constants userspace normally gets from <sys/socket.h> are the generic
+ * values, which all five test architectures use.
+ */
+#ifndef NETSPEC_GUEST_NET_H
+#define NETSPEC_GUEST_NET_H
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+
+#define AF_UNSPEC	0
+#define AF_INET		2
+#define AF_INET6	10
+#define AF_PACKET	17
+#define SOCK_STREAM	1
+#define SOCK_DGRAM	2
+#define SOCK_NONBLOCK	04000
+#define SOL_SOCKET	1
+#define SO_SNDBUF	7
+#define SO_RCVBUF	8
+#define SO_PRIORITY	12
+#define MSG_DONTWAIT	0x40
+#define MSG_NOSIGNAL	0x4000
+#define SIOCGIFFLAGS	0x8913
+#define SIOCSIFFLAGS	0x8914
+#define IFF_UP		0x1
+#define PACKET_OUTGOING	4
+
+typedef unsigned int socklen_t;
+
+static inline unsigned short net_htons(unsigned short v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (unsigned short)((v << 8) | (v >> 8));
+#else
+	return v;
+#endif
+}
+
+static inline unsigned int net_htonl(unsigned int v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
+#define net_ntohs net_htons
+#define net_ntohl net_htonl
+
+static inline long net_socket(int family, int type, int proto)
+{
+	return my_syscall3(__NR_socket, family, type, proto);
+}
+
+static inline long net_bind(int fd, const void *addr, socklen_t len)
+{
+	return my_syscall3(__NR_bind, fd, addr, len);
+}
+
+static inline long net_connect(int fd, const void *addr, socklen_t len)
+{
+	return my_syscall3(__NR_connect, fd, addr, len);
+}
+
+static inline long net_getsockname(int fd, void *addr, socklen_t *len)
+{
+	return my_syscall3(__NR_getsockname, fd, addr, len);
+}
+
+static inline long net_setsockopt(int fd, int level, int name, const void *v,
+				  socklen_t len)
+{
+	return my_syscall5(__NR_setsockopt, fd, level, name, v, len);
+}
+
+static inline long net_sendto(int fd, const void *buf, unsigned long len,
+			      int flags, const void *addr, socklen_t alen)
+{
+	return my_syscall6(__NR_sendto, fd, buf, len, flags, addr, alen);
+}
+
+static inline long net_recvfrom(int fd, void *buf, unsigned long len,
+				int flags, void *addr, socklen_t *alen)
+{
+	return my_syscall6(__NR_recvfrom, fd, buf, len, flags, addr, alen);
+}
+
+static inline long net_unshare(int flags)
+{
+	return my_syscall1(__NR_unshare, flags);
+}
+
+/* struct ifreq with only the name and the flags. */
+struct net_ifreq {
+	char name[16];
+	short flags;
+	char pad[22];
+};
+
+/* Brings interface name up; 0 or -errno. */
+static inline long net_if_up(const char *name)
+{
+	struct net_ifreq ifr = { { 0 } };
+	long fd, r;
+	int i;
+
+	for (i = 0; name[i] && i < 15; i++)
+		ifr.name[i] = name[i];
+	fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return fd;
+	r = my_syscall3(__NR_ioctl, fd, SIOCGIFFLAGS, &ifr);
+	if (!r) {
+		ifr.flags |= IFF_UP;
+		r = my_syscall3(__NR_ioctl, fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return r;
+}
+
+static inline struct sockaddr_in net_sin(unsigned int addr_host,
+					 unsigned short port_host)
+{
+	struct sockaddr_in sin = { 0 };
+
+	sin.sin_family = AF_INET;
+	sin.sin_port = net_htons(port_host);
+	sin.sin_addr.s_addr = net_htonl(addr_host);
+	return sin;
+}
+
+/* Waits up to ms for fd to be readable: 1 readable, 0 timeout, -errno. */
+static inline long net_wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms);
+}
+
+#endif /* NETSPEC_GUEST_NET_H */

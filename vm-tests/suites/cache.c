@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The code manager: the bound on specialized instances
+ * (net.netspec.max_versions), least-recently-used eviction to the generic
+ * path with no datagram lost, a bound of zero, and cancel freeing
+ * instances.
+ */
+#include "ktap.h"
+#include "netspec_raw.h"
+#include "net.h"
+
+#define ADU 32
+#define LOOPBACK 0x7f000001
+#define SYSCTL "/proc/sys/net/netspec/max_versions"
+
+static unsigned char buf[ADU], got[ADU];
+
+static long write_sysctl(const char *value)
+{
+	long fd = open(SYSCTL, O_WRONLY, 0), r;
+
+	if (fd < 0)
+		return fd;
+	r = write(fd, value, strlen(value));
+	close(fd);
+	return r < 0 ? r : 0;
+}
+
+/* Whether /proc/net/netspec has a row for this process. */
+static int proc_has_rows_of_this_pid(void)
+{
+	static char text[8192];
+	char pid[16], *p;
+	long fd = open("/proc/net/netspec", O_RDONLY, 0), n = 0, r;
+
+	if (fd < 0)
+		return -1;
+	while ((r = read(fd, text + n, sizeof(text) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	text[n] = 0;
+	u64toa_r(getpid(), pid);
+	/* rows are "id pid token ...": look for " <pid> " after a newline's id */
+	for (p = text; (p = strchr(p, '\n')); ) {
+		char *f = ++p;
+
+		while (*f && *f != ' ' && *f != '\n')
+			f++;
+		if (*f == ' ' && !strncmp(f + 1, pid, strlen(pid)) &&
+		    f[1 + strlen(pid)] == ' ')
+			return 1;
+	}
+	return 0;
+}
+
+/* nolibc has no strstr(). */
+static char *find(char *hay, const char *needle)
+{
+	unsigned int n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (!strncmp(hay, needle, n))
+			return hay;
+	return NULL;
+}
+
+static unsigned long long evictions(void)
+{
+	static char text[256];
+	long fd = open("/proc/net/netspec", O_RDONLY, 0), n;
+	char *p;
+	unsigned long long v = 0;
+
+	if (fd < 0)
+		return ~0ULL;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = 0;
+	p = find(text, "evictions ");
+	if (!p)
+		return ~0ULL;
+	for (p += 10; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	return v;
+}
+
+static int sender(unsigned short port)
+{
+	struct sockaddr_in sin = net_sin(LOOPBACK, port);
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || net_connect(fd, &sin, sizeof(sin)))
+		return -1;
+	return fd;
+}
+
+static unsigned int path_of(int token)
+{
+	struct netspec_info i;
+
+	return netspec_info(token, &i) ? ~0U : i.path;
+}
+
+/* One datagram through token arrives at rx intact. */
+static int delivers(int token, int rx, unsigned char mark)
+{
+	memset(buf, mark, sizeof(buf));
+	if (netspec_send(token, buf, ADU, 0) != ADU)
+		return 0;
+	if (net_wait_readable(rx, 1000) <= 0)
+		return 0;
+	return net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) ==
+	       ADU && !memcmp(buf, got, ADU);
+}
+
+int main(void)
+{
+	struct sockaddr_in sin = net_sin(LOOPBACK, 0);
+	socklen_t slen = sizeof(sin);
+	struct netspec_customize c;
+	unsigned long long ev0;
+	int rx, a, b, d, ta, tb, td, t0;
+	unsigned short port;
+
+	kt_plan(1, 10);
+	net_if_up("lo");
+	rx = net_socket(AF_INET, SOCK_DGRAM, 0);
+	if (rx < 0 || net_bind(rx, &sin, sizeof(sin)) ||
+	    net_getsockname(rx, &sin, &slen)) {
+		kt_line("# cannot set up the receiver");
+		return 1;
+	}
+	port = net_ntohs(sin.sin_port);
+	a = sender(port);
+	b = sender(port);
+	d = sender(port);
+
+	kt_result(write_sysctl("2") == 0, "max_versions_is_writable",
+		  "cannot write 2 to " SYSCTL);
+	ev0 = evictions();
+
+	c = netspec_udp_connected(a, ADU);
+	ta = netspec_customize(&c);
+	c = netspec_udp_connected(b, ADU);
+	tb = netspec_customize(&c);
+	kt_result(ta > 0 && tb > 0 && path_of(ta) == NETSPEC_PATH_UDP4 &&
+		  path_of(tb) == NETSPEC_PATH_UDP4, "two_versions_fit_a_bound_of_2",
+		  "tokens %d %d paths %u %u", ta, tb, path_of(ta), path_of(tb));
+
+	/* a is used after b was made: b is the least recently used. */
+	usleep(50000);
+	kt_result(delivers(ta, rx, 1), "send_through_a", "lost");
+	usleep(50000);
+
+	c = netspec_udp_connected(d, ADU);
+	td = netspec_customize(&c);
+	kt_result(td > 0 && path_of(td) == NETSPEC_PATH_UDP4 &&
+		  path_of(ta) == NETSPEC_PATH_UDP4 &&
+		  path_of(tb) == NETSPEC_PATH_GENERIC,
+		  "third_version_evicts_the_least_recently_used",
+		  "paths a=%u b=%u d=%u", path_of(ta), path_of(tb), path_of(td));
+	kt_result(evictions() == ev0 + 1, "eviction_is_counted",
+		  "evictions %llu, expected %llu", evictions(), ev0 + 1);
+	kt_result(delivers(tb, rx, 2) && delivers(ta, rx, 3) &&
+		  delivers(td, rx, 4), "evicted_and_kept_tokens_all_deliver",
+		  "a datagram was lost");
+
+	/* A new token for b's context makes a new, specialized instance. */
+	c = netspec_udp_connected(b, ADU);
+	t0 = netspec_customize(&c);
+	kt_result(t0 > 0 && c.path == NETSPEC_PATH_UDP4 &&
+		  path_of(tb) == NETSPEC_PATH_GENERIC,
+		  "evicted_context_customizes_anew", "path %u, old %u", c.path,
+		  path_of(tb));
+	netspec_cancel(t0);
+
+	write_sysctl("0");
+	c = netspec_udp_connected(b, ADU);
+	t0 = netspec_customize(&c);
+	kt_result(t0 > 0 && c.path == NETSPEC_PATH_GENERIC && delivers(t0, rx, 5),
+		  "bound_of_zero_gives_the_generic_path", "path %u", c.path);
+	netspec_cancel(t0);
+
+	netspec_cancel(ta);
+	netspec_cancel(tb);
+	netspec_cancel(td);
+	kt_result(proc_has_rows_of_this_pid() == 0, "cancel_frees_every_instance",
+		  "/proc/net/netspec still lists this process");
+	kt_result(write_sysctl("256") == 0, "max_versions_restored", "write failed");
+
+	return kt_exit_status();
+}

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UDP through netspec tokens, over loopback: datagrams arrive complete and
+ * in order, the specialized path puts the same packets on the wire as
+ * send(), tokens follow the process (fork, exec, exit), and every bad input
+ * fails with its documented errno and sends nothing.
+ *
+ * Run with "--exec-check TOKEN" it is the far side of the exec test: the
+ * token its parent process held before exec must be gone.
+ */
+#include "ktap.h"
+#include "netspec_raw.h"
+#include "net.h"
+
+#define ADU 64
+#define N_STREAM 1000
+#define BATCH 50
+#define LOOPBACK 0x7f000001
+
+static unsigned char buf[2048], got[2048];
+
+static int expect(long got_r, long want, const char *name)
+{
+	return kt_result(got_r == want, name, "expected %s (%ld), got %s (%ld)",
+			 errname(want), want, errname(got_r), got_r);
+}
+
+static void fill(unsigned char *p, unsigned int seq, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(seq * 7 + i * 13);
+	if (len >= 4) {
+		p[0] = seq >> 24;
+		p[1] = seq >> 16;
+		p[2] = seq >> 8;
+		p[3] = seq;
+	}
+}
+
+/* A receiver bound to 127.0.0.1 on a free port; returns fd, sets *port. */
+static int receiver(unsigned short *port)
+{
+	struct sockaddr_in sin = net_sin(LOOPBACK, 0);
+	socklen_t len = sizeof(sin);
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || net_bind(fd, &sin, sizeof(sin)) ||
+	    net_getsockname(fd, &sin, &len))
+		return -1;
+	*port = net_ntohs(sin.sin_port);
+	return fd;
+}
+
+static int sender(unsigned short port)
+{
+	struct sockaddr_in sin = net_sin(LOOPBACK, port);
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || net_connect(fd, &sin, sizeof(sin)))
+		return -1;
+	return fd;
+}
+
+/* Receives one datagram within a second; its length, or -errno. */
+static long recv_one(int fd, unsigned char *p, unsigned long len)
+{
+	long r = net_wait_readable(fd, 1000);
+
+	if (r <= 0)
+		return r ? r : -EAGAIN;
+	return net_recvfrom(fd, p, len, MSG_DONTWAIT, NULL, NULL);
+}
+
+/* Whether fd stays empty: the failed call sent nothing. */
+static int nothing_arrives(int fd)
+{
+	return net_wait_readable(fd, 50) == 0;
+}
+
+/*
+ * Sends n datagrams of len bytes through token, in batches, and checks each
+ * arrives whole and in order at rx.  Returns 0, or the first bad sequence
+ * number + 1 with *why set.
+ */
+static unsigned int stream(int token, int rx, unsigned int n, unsigned int len,
+			   const char **why)
+{
+	unsigned int seq = 0, rseq = 0, i;
+	long r;
+
+	while (seq < n) {
+		for (i = 0; i < BATCH && seq < n; i++, seq++) {
+			fill(buf, seq, len);
+			r = netspec_send(token, buf, len, 0);
+			if (r != (long)len) {
+				*why = "send failed";
+				return seq + 1;
+			}
+		}
+		for (; rseq < seq; rseq++) {
+			fill(buf, rseq, len);
+			r = recv_one(rx, got, sizeof(got));
+			if (r != (long)len) {
+				*why = "lost or wrong length";
+				return rseq + 1;
+			}
+			if (memcmp(buf, got, len)) {
+				*why = "bytes differ or out of order";
+				return rseq + 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static unsigned int parse_uint(const char *s)
+{
+	unsigned int v = 0;
+
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+static char procbuf[8192];
+
+/* Reads /proc/net/netspec into procbuf; its length or -errno. */
+static long read_proc(void)
+{
+	long fd = open("/proc/net/netspec", O_RDONLY, 0), n = 0, r;
+
+	if (fd < 0)
+		return fd;
+	while ((r = read(fd, procbuf + n, sizeof(procbuf) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	procbuf[n] = 0;
+	return r < 0 ? r : n;
+}
+
+/* Splits line (modified) into at most max space-separated fields. */
+static int fields(char *line, char **f, int max)
+{
+	int n = 0;
+
+	while (*line && n < max) {
+		while (*line == ' ')
+			line++;
+		if (!*line)
+			break;
+		f[n++] = line;
+		while (*line && *line != ' ')
+			line++;
+		if (*line)
+			*line++ = 0;
+	}
+	return n;
+}
+
+/*
+ * Finds the /proc/net/netspec row of the instance this process made with
+ * token, and checks its columns; 1 if it matches, else 0 with *why set.
+ * Columns: id pid token path protocol adu flags destination users sends
+ * fallbacks reroutes.
+ */
+static int proc_row_matches(unsigned int token, const char *path,
+			    unsigned int users, unsigned long long sends,
+			    const char **why)
+{
+	char *line, *next, *f[12];
+	int n;
+
+	if (read_proc() <= 0)
+		return *why = "cannot read /proc/net/netspec", 0;
+	for (line = procbuf; *line; line = next) {
+		next = line;
+		while (*next && *next != '\n')
+			next++;
+		if (*next)
+			*next++ = 0;
+		n = fields(line, f, 12);
+		if (n != 12 || parse_uint(f[1]) != (unsigned int)getpid() ||
+		    parse_uint(f[2]) != token)
+			continue;
+		if (strcmp(f[3], path) || strcmp(f[4], "udp") ||
+		    parse_uint(f[5]) != ADU || strcmp(f[7], "peer"))
+			return *why = "context columns differ", 0;
+		if (parse_uint(f[8]) != users)
+			return *why = "users column differs", 0;
+		if (parse_uint(f[9]) != sends)
+			return *why = "sends column differs", 0;
+		return 1;
+	}
+	return *why = "no row for this pid and token", 0;
+}
+
+/* The exec side: the token of the image before exec must be invalid. */
+static int exec_check(const char *arg)
+{
+	struct netspec_info info;
+	unsigned int token = parse_uint(arg);
+
+	if (netspec_send(token, buf, ADU, 0) != -EBADF)
+		return 1;
+	if (netspec_info(token, &info) != -EBADF)
+		return 2;
+	return 0;
+}
+
+/* Captures the packets lo sends. */
+static int capture_socket(void)
+{
+	struct sockaddr_ll sll = { 0 };
+	/* Only ETH_P_ALL taps see packets on their way out. */
+	long fd = net_socket(AF_PACKET, SOCK_DGRAM, net_htons(ETH_P_ALL));
+
+	if (fd < 0)
+		return -1;
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = net_htons(ETH_P_ALL);
+	sll.sll_ifindex = 1;	/* lo */
+	if (net_bind(fd, &sll, sizeof(sll)))
+		return -1;
+	return fd;
+}
+
+/* The next outgoing UDP packet to port; its length or -errno. */
+static long capture_next(int fd, unsigned short port, unsigned char *p,
+			 unsigned long len)
+{
+	for (;;) {
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
+		struct iphdr *iph = (struct iphdr *)p;
+		struct udphdr *uh = (struct udphdr *)(p + 20);
+		long r = net_wait_readable(fd, 1000);
+
+		if (r <= 0)
+			return r ? r : -EAGAIN;
+		r = net_recvfrom(fd, p, len, MSG_DONTWAIT, &from, &flen);
+		if (r < 0)
+			return r;
+		if (from.sll_pkttype == PACKET_OUTGOING && r >= 28 &&
+		    iph->version == 4 && iph->ihl == 5 &&
+		    iph->protocol == IPPROTO_UDP &&
+		    uh->dest == net_htons(port))
+			return r;
+	}
+}
+
+static unsigned short ip_csum(const unsigned char *p, unsigned int len)
+{
+	unsigned int sum = 0, i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (p[i] << 8) | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (unsigned short)~sum;
+}
+
+/*
+ * send() and customized_send() of the same bytes on one socket: every
+ * header field equal, but the IP ID, which is the socket's next one, and
+ * the IP checksum, which covers it and must be valid.
+ */
+static int same_packets(int tx, int token, int cap, unsigned short port,
+			const char **why)
+{
+	static unsigned char a[256], b[256];
+	const struct iphdr *ia = (void *)a, *ib = (void *)b;
+	long la, lb;
+
+	fill(buf, 4242, ADU);
+	if (net_sendto(tx, buf, ADU, 0, NULL, 0) != ADU)
+		return *why = "send() failed", 0;
+	la = capture_next(cap, port, a, sizeof(a));
+	if (netspec_send(token, buf, ADU, 0) != ADU)
+		return *why = "customized_send() failed", 0;
+	lb = capture_next(cap, port, b, sizeof(b));
+	if (la != 20 + 8 + ADU || lb != la) {
+		kt_line("# captured %ld and %ld bytes, expected %d", la, lb,
+			20 + 8 + ADU);
+		return *why = "capture lengths", 0;
+	}
+	if (ip_csum(a, 20) || ip_csum(b, 20))
+		return *why = "IP header checksum invalid", 0;
+	if (net_ntohs(ib->id) != (unsigned short)(net_ntohs(ia->id) + 1))
+		return *why = "IP ID not the socket's next", 0;
+	if (ia->version != ib->version || ia->tos != ib->tos ||
+	    ia->tot_len != ib->tot_len || ia->frag_off != ib->frag_off ||
+	    ia->ttl != ib->ttl || ia->protocol != ib->protocol ||
+	    ia->saddr != ib->saddr || ia->daddr != ib->daddr)
+		return *why = "IP header fields differ", 0;
+	if (memcmp(a + 20, b + 20, 8 + ADU))
+		return *why = "UDP header or payload differ", 0;
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct netspec_customize c;
+	struct netspec_info info;
+	struct netspec_query q;
+	unsigned short port = 0;
+	const char *why = "";
+	unsigned int bad;
+	int rx, tx, tok, t2, st, cap, pfd;
+	long r;
+	pid_t pid;
+
+	if (argc == 3 && !strcmp(argv[1], "--exec-check"))
+		return exec_check(argv[2]);
+
+	kt_plan(1, 39);
+	net_if_up("lo");
+
+	r = netspec_query(&q);
+	kt_result(r == 0 && netspec_supports(&q, NETSPEC_OP_CUSTOMIZE) &&
+		  netspec_supports(&q, NETSPEC_OP_CANCEL) &&
+		  netspec_supports(&q, NETSPEC_OP_INFO) &&
+		  netspec_can_specialize(&q, NETSPEC_PROTO_UDP),
+		  "query_lists_customize_cancel_info_and_udp",
+		  "r=%s ops=%llx protocols=%llx", errname(r),
+		  (unsigned long long)q.ops, (unsigned long long)q.protocols);
+
+	rx = receiver(&port);
+	tx = sender(port);
+	if (rx < 0 || tx < 0) {
+		kt_line("# cannot set up sockets on lo");
+		return 1;
+	}
+
+	/* The stream through a specialized connected socket. */
+	c = netspec_udp_connected(tx, ADU);
+	tok = netspec_customize(&c);
+	kt_result(tok > 0 && c.token == (unsigned int)tok,
+		  "customize_connected_udp_returns_token", "r=%s token=%u",
+		  errname(tok), c.token);
+	kt_result(c.path == NETSPEC_PATH_UDP4, "connected_udp4_is_specialized",
+		  "path=%u", c.path);
+	bad = stream(tok, rx, N_STREAM, ADU, &why);
+	kt_result(!bad, "stream_1000_datagrams_complete_and_in_order",
+		  "datagram %u: %s", bad - 1, why);
+	r = netspec_info(tok, &info);
+	kt_result(r == 0 && info.sends == N_STREAM && info.fallbacks == 0 &&
+		  info.users == 1 && info.adu == ADU &&
+		  info.protocol == NETSPEC_PROTO_UDP && info.path == c.path,
+		  "info_counts_the_sends", "r=%s sends=%llu fallbacks=%llu users=%u adu=%u",
+		  errname(r), (unsigned long long)info.sends,
+		  (unsigned long long)info.fallbacks, info.users, info.adu);
+
+	cap = capture_socket();
+	why = "no capture socket";
+	st = cap >= 0 && same_packets(tx, tok, cap, port, &why);
+	kt_result(st, "same_packets_as_send", "%s", why);
+	/* drain what the comparison sent */
+	while (net_wait_readable(rx, 20) > 0)
+		net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL);
+
+	/* Bad sends: each fails, and nothing reaches the receiver. */
+	expect(netspec_send(tok, buf, ADU - 1, 0), -EINVAL,
+	       "send_shorter_than_adu_is_EINVAL");
+	expect(netspec_send(tok, buf, ADU + 1, 0), -EINVAL,
+	       "send_longer_than_adu_is_EINVAL");
+	expect(netspec_send(tok, buf, ADU, 0x1), -EINVAL,
+	       "send_flag_other_than_dontwait_is_EINVAL");
+	expect(netspec_send(tok, (void *)16, ADU, 0), -EFAULT,
+	       "send_from_bad_buffer_is_EFAULT");
+	expect(netspec_send(0, buf, ADU, 0), -EBADF, "token_zero_is_EBADF");
+	expect(netspec_send(-1, buf, ADU, 0), -EBADF, "negative_token_is_EBADF");
+	expect(netspec_send(tok + 1000, buf, ADU, 0), -EBADF,
+	       "unissued_token_is_EBADF");
+	kt_result(nothing_arrives(rx), "failed_sends_sent_nothing",
+		  "a datagram arrived");
+
+	/* fork: the child does not inherit the token, and shares the instance
+	 * when it customizes the same context.
+	 */
+	pid = fork();
+	if (pid == 0) {
+		struct netspec_customize cc = netspec_udp_connected(tx, ADU);
+		struct netspec_info ci;
+		long ct;
+
+		if (netspec_send(tok, buf, ADU, 0) != -EBADF)
+			exit(10);
+		ct = netspec_customize(&cc);
+		if (ct <= 0)
+			exit(11);
+		if (netspec_info(ct, &ci) || ci.users != 2)
+			exit(12);
+		fill(buf, 77, ADU);
+		if (netspec_send(ct, buf, ADU, 0) != ADU)
+			exit(13);
+		exit(0);
+	}
+	st = -1;
+	waitpid(pid, &st, 0);
+	kt_result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "fork_child_lacks_token_and_shares_instance",
+		  "child exit %d (10 inherited, 11 customize, 12 users, 13 send)",
+		  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	r = recv_one(rx, got, sizeof(got));
+	fill(buf, 77, ADU);
+	kt_result(r == ADU && !memcmp(got, buf, ADU), "child_send_arrived",
+		  "r=%s", errname(r));
+	r = netspec_info(tok, &info);
+	kt_result(r == 0 && info.users == 1 && info.sends == N_STREAM + 2,
+		  "child_exit_released_its_token",
+		  "r=%s users=%u sends=%llu", errname(r), info.users,
+		  (unsigned long long)info.sends);
+
+	/* exec drops the tokens of the old image. */
+	pid = fork();
+	if (pid == 0) {
+		struct netspec_customize cc = netspec_udp_connected(tx, ADU);
+		char arg[16];
+		char *args[] = { "/tests/udp", "--exec-check", arg, NULL };
+		char *envp[] = { NULL };
+		long ct = netspec_customize(&cc);
+
+		if (ct <= 0)
+			exit(20);
+		u64toa_r(ct, arg);
+		execve(args[0], args, envp);
+		exit(21);
+	}
+	st = -1;
+	waitpid(pid, &st, 0);
+	kt_result(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exec_drops_tokens",
+		  "child exit %d (1 send, 2 info, 20 customize, 21 exec)",
+		  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+	/* cancel */
+	t2 = netspec_customize(&c);
+	kt_result(t2 > 0 && t2 != tok, "second_customize_gets_new_token",
+		  "r=%s", errname(t2));
+	r = netspec_info(t2, &info);
+	kt_result(r == 0 && info.users == 2, "same_context_shares_instance",
+		  "r=%s users=%u", errname(r), info.users);
+	why = "";
+	st = proc_row_matches(tok, "udp4", 2, info.sends, &why);
+	kt_result(st, "proc_lists_the_shared_instance", "%s", why);
+	st = read_proc() > 0 && !strncmp(procbuf, "hits ", 5) &&
+	     parse_uint(procbuf + 5) >= 2;
+	kt_result(st, "proc_counts_cache_hits", "no \"hits N\" line with N >= 2");
+	expect(netspec_cancel(t2), 0, "cancel_is_0");
+	expect(netspec_send(t2, buf, ADU, 0), -EBADF,
+	       "send_on_cancelled_token_is_EBADF");
+	expect(netspec_cancel(t2), -EBADF, "second_cancel_is_EBADF");
+	r = netspec_info(tok, &info);
+	kt_result(r == 0 && info.users == 1, "cancel_released_one_user",
+		  "r=%s users=%u", errname(r), info.users);
+
+	/* An unconnected socket with the destination in the context. */
+	c = netspec_udp_connected(net_socket(AF_INET, SOCK_DGRAM, 0), ADU);
+	c.family = AF_INET;
+	c.port = net_htons(port);
+	*(unsigned int *)c.addr = net_htonl(LOOPBACK);
+	t2 = netspec_customize(&c);
+	bad = t2 > 0 ? stream(t2, rx, 100, ADU, &why) : 1;
+	kt_result(t2 > 0 && c.path == NETSPEC_PATH_UDP4 && !bad,
+		  "unconnected_socket_with_destination_streams",
+		  "r=%s path=%u datagram %u: %s", errname(t2), c.path, bad - 1,
+		  why);
+
+	/* An empty context (no ADU) takes the generic path, any length. */
+	c = netspec_udp_connected(tx, 0);
+	t2 = netspec_customize(&c);
+	bad = t2 > 0 ? stream(t2, rx, 10, 10, &why) : 1;
+	if (!bad)
+		bad = stream(t2, rx, 10, 1000, &why);
+	kt_result(t2 > 0 && c.path == NETSPEC_PATH_GENERIC && !bad,
+		  "empty_context_is_generic_and_takes_any_length",
+		  "r=%s path=%u datagram %u: %s", errname(t2), c.path, bad - 1,
+		  why);
+
+	/* IPv6: the generic path until the IPv6 path is specialized. */
+	{
+		struct sockaddr_in6 s6 = { 0 };
+		socklen_t l6 = sizeof(s6);
+		long rx6 = net_socket(AF_INET6, SOCK_DGRAM, 0);
+		long tx6 = net_socket(AF_INET6, SOCK_DGRAM, 0);
+
+		s6.sin6_family = AF_INET6;
+		s6.sin6_addr.s6_addr[15] = 1;
+		r = net_bind(rx6, &s6, sizeof(s6));
+		if (!r)
+			r = net_getsockname(rx6, &s6, &l6);
+		if (!r)
+			r = net_connect(tx6, &s6, sizeof(s6));
+		c = netspec_udp_connected(tx6, ADU);
+		t2 = r ? r : netspec_customize(&c);
+		bad = t2 > 0 ? stream(t2, rx6, 100, ADU, &why) : 1;
+		kt_result(t2 > 0 && c.path == NETSPEC_PATH_GENERIC && !bad,
+			  "ipv6_connected_streams_on_generic_path",
+			  "r=%s path=%u datagram %u: %s", errname(t2), c.path,
+			  bad - 1, why);
+	}
+
+	/* Bad contexts. */
+	c = netspec_udp_connected(1000, ADU);
+	expect(netspec_customize(&c), -EBADF, "customize_bad_fd_is_EBADF");
+	/* 6.1's nolibc has no pipe(): any file that is not a socket will do */
+	pfd = open("/proc/version", O_RDONLY, 0);
+	c = netspec_udp_connected(pfd, ADU);
+	expect(netspec_customize(&c), -ENOTSOCK,
+	       "customize_non_socket_is_ENOTSOCK");
+	c = netspec_udp_connected(tx, ADU);
+	c.protocol = NETSPEC_PROTO_TCP;
+	expect(netspec_customize(&c), -EPROTONOSUPPORT,
+	       "customize_tcp_protocol_is_EPROTONOSUPPORT");
+	c = netspec_udp_connected(net_socket(AF_INET, SOCK_STREAM, 0), ADU);
+	expect(netspec_customize(&c), -EPROTOTYPE,
+	       "customize_tcp_socket_is_EPROTOTYPE");
+	c = netspec_udp_connected(net_socket(AF_INET, SOCK_DGRAM, 0), ADU);
+	expect(netspec_customize(&c), -EDESTADDRREQ,
+	       "customize_unconnected_without_destination_is_EDESTADDRREQ");
+	c = netspec_udp_connected(tx, 65508);
+	expect(netspec_customize(&c), -EMSGSIZE,
+	       "customize_adu_over_65507_is_EMSGSIZE");
+	c = netspec_udp_connected(tx, ADU);
+	c.family = AF_INET6;
+	c.port = net_htons(port);
+	expect(netspec_customize(&c), -EAFNOSUPPORT,
+	       "customize_ipv6_destination_on_ipv4_socket_is_EAFNOSUPPORT");
+	c = netspec_udp_connected(tx, ADU);
+	c.send_flags = MSG_DONTWAIT | 0x1;
+	expect(netspec_customize(&c), -EINVAL, "customize_bad_send_flag_is_EINVAL");
+	c = netspec_udp_connected(tx, ADU);
+	expect(netspec_call(NETSPEC_OP_CUSTOMIZE, &c,
+			    NETSPEC_CUSTOMIZE_SIZE_VER0 - 4), -EINVAL,
+	       "customize_short_struct_is_EINVAL");
+	memset(&info, 0, sizeof(info));
+	info.token = tok;
+	expect(netspec_call(NETSPEC_OP_INFO, &info, NETSPEC_INFO_SIZE_VER0 - 8),
+	       -EINVAL, "info_short_struct_is_EINVAL");
+
+	return kt_exit_status();
+}
