@@ -24,8 +24,13 @@ pub enum Error {
     )]
     UnknownOperation,
     /// `EINVAL`: the argument struct is shorter than the operation's first
-    /// published size, or a flag or reserved field is not zero.
-    #[error("netspec() rejected its argument (EINVAL): struct too short or a flag or reserved field set")]
+    /// published size, a flag or reserved field is not zero, or a field is
+    /// out of range (a zero destination port, a send flag netspec does not
+    /// apply).
+    #[error(
+        "netspec() rejected its argument (EINVAL): struct too short, a flag or \
+         reserved field set, or a field out of range"
+    )]
     InvalidArgument,
     /// `E2BIG`: the argument struct is larger than the kernel's and a byte
     /// past the kernel's struct is not zero, or it is larger than a page.

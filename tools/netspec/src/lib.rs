@@ -1,9 +1,11 @@
 //! Safe Rust API to the `netspec()` system call.
 //!
 //! netspec lets an application that knows its send context ask the kernel once
-//! for a specialized send path. Today the kernel offers one operation,
-//! [`query`]: which ABI version it speaks, which operations it supports and
-//! which protocols it can specialize.
+//! for a specialized send path. [`query`] says which ABI version the kernel
+//! speaks, which operations it supports and which protocols it can
+//! specialize; [`Context`] describes a send context and
+//! [`Context::customize`] turns it into a [`Token`], whose
+//! [`send`](Token::send) goes through the specialized path.
 //!
 //! ```no_run
 //! match netspec::query() {
@@ -13,6 +15,21 @@
 //!     Err(e) => eprintln!("{e}"),
 //! }
 //! ```
+//!
+//! ```no_run
+//! # fn main() -> std::io::Result<()> {
+//! let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+//! socket.connect("127.0.0.1:9000")?;
+//! let token = netspec::Context::udp(&socket).adu(64).customize()?;
+//! token.send(&[0u8; 64])?;
+//! println!("{:?}", token.info()?.path);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A token belongs to the process that made it: the threads of the process
+//! share it, a forked child cannot use it, and exec or exit releases it.
+//! Dropping a [`Token`] cancels it (only in the process that made it).
 //!
 //! Architecture invariant: every kernel fact (struct layouts, operation and
 //! protocol numbers, the syscall number) comes from `netspec-sys`, which takes
@@ -26,8 +43,10 @@ use std::fmt;
 use std::io;
 
 mod error;
+mod token;
 
 pub use error::Error;
+pub use token::{Context, Info, Path, Token};
 
 /// An operation of the `netspec()` system call (`enum netspec_op`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,16 +54,25 @@ pub use error::Error;
 pub enum Op {
     /// `NETSPEC_OP_QUERY`: what the kernel supports; see [`query`].
     Query,
+    /// `NETSPEC_OP_CUSTOMIZE`: a token for a send context; see [`Context`].
+    Customize,
+    /// `NETSPEC_OP_CANCEL`: release a token; see [`Token::cancel`].
+    Cancel,
+    /// `NETSPEC_OP_INFO`: a token's instance and counters; see [`Token::info`].
+    Info,
 }
 
 impl Op {
     /// Every operation this crate knows, in number order.
-    pub const ALL: &'static [Op] = &[Op::Query];
+    pub const ALL: &'static [Op] = &[Op::Query, Op::Customize, Op::Cancel, Op::Info];
 
     /// The operation's number, which is also its bit in [`OpSet`].
     pub fn number(self) -> u32 {
         match self {
             Op::Query => sys::NETSPEC_OP_QUERY,
+            Op::Customize => sys::NETSPEC_OP_CUSTOMIZE,
+            Op::Cancel => sys::NETSPEC_OP_CANCEL,
+            Op::Info => sys::NETSPEC_OP_INFO,
         }
     }
 }
@@ -222,7 +250,7 @@ pub fn query() -> Result<Query, Error> {
 ///
 /// # Safety
 /// `arg` must be valid for reads and writes of `size` bytes.
-unsafe fn netspec(op: u32, arg: *mut c_void, size: usize) -> Result<c_long, Error> {
+pub(crate) unsafe fn netspec(op: u32, arg: *mut c_void, size: usize) -> Result<c_long, Error> {
     // Every argument goes through the variadic syscall() as a full register:
     // op widened (the kernel takes the low 32 bits), size as the size_t it is.
     let ret = libc::syscall(sys::SYS_netspec, c_long::from(op), arg, size);
@@ -239,10 +267,10 @@ mod tests {
 
     #[test]
     fn sets_report_known_members_and_keep_unknown_bits() {
-        let ops = OpSet::from_bits(1 << sys::NETSPEC_OP_QUERY | 1 << 40);
-        assert!(ops.contains(Op::Query));
+        let ops = OpSet::from_bits(1 << sys::NETSPEC_OP_QUERY | 1 << sys::NETSPEC_OP_INFO | 1 << 40);
+        assert!(ops.contains(Op::Query) && ops.contains(Op::Info) && !ops.contains(Op::Cancel));
         assert_eq!(ops.bits() >> 40, 1);
-        assert_eq!(format!("{ops:?}"), "{Query, 0x10000000000}");
+        assert_eq!(format!("{ops:?}"), "{Query, Info, 0x10000000000}");
 
         let protocols = ProtocolSet::from_bits(1 << sys::NETSPEC_PROTO_TCP);
         assert!(protocols.contains(Protocol::Tcp) && !protocols.contains(Protocol::Udp));

@@ -1,0 +1,275 @@
+//! Send contexts, the tokens the kernel gives for them, and sending.
+
+use crate::{netspec, sys, Error, Protocol};
+use std::ffi::c_long;
+use std::io;
+use std::mem::size_of_val;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+/// The send path behind a token (`enum netspec_path`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Path {
+    /// `NETSPEC_PATH_GENERIC`: the socket's own send path, used for an empty
+    /// context (no ADU) and for contexts the kernel does not specialize.
+    Generic,
+    /// `NETSPEC_PATH_UDP4`: the specialized UDP over IPv4 path.
+    Udp4,
+    /// A path newer than this crate.
+    Unknown(u32),
+}
+
+impl Path {
+    fn from_raw(raw: u32) -> Path {
+        match raw {
+            sys::NETSPEC_PATH_GENERIC => Path::Generic,
+            sys::NETSPEC_PATH_UDP4 => Path::Udp4,
+            other => Path::Unknown(other),
+        }
+    }
+}
+
+/// A send context to customize: the socket, the fixed message size (ADU),
+/// the destination and the flags every send applies.
+///
+/// Build one with [`Context::udp`], then [`customize`](Context::customize).
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'fd> {
+    fd: BorrowedFd<'fd>,
+    adu: u32,
+    destination: Option<SocketAddr>,
+    dont_wait: bool,
+}
+
+impl<'fd> Context<'fd> {
+    /// The context of a UDP socket (IPv4 or IPv6), sending to its connected
+    /// peer, any message size, blocking as the socket is.
+    pub fn udp(socket: &'fd impl AsFd) -> Self {
+        Context {
+            fd: socket.as_fd(),
+            adu: 0,
+            destination: None,
+            dont_wait: false,
+        }
+    }
+
+    /// Every message is `adu` bytes; [`Token::send`] of any other length
+    /// fails with `EINVAL`. Without an ADU the kernel uses the generic path.
+    pub fn adu(mut self, adu: u32) -> Self {
+        self.adu = adu;
+        self
+    }
+
+    /// Send to `destination` instead of the connected peer (the socket need
+    /// not be connected; its family must match).
+    pub fn destination(mut self, destination: SocketAddr) -> Self {
+        self.destination = Some(destination);
+        self
+    }
+
+    /// Never block: every send behaves as with `MSG_DONTWAIT`.
+    pub fn dont_wait(mut self, dont_wait: bool) -> Self {
+        self.dont_wait = dont_wait;
+        self
+    }
+
+    /// Asks the kernel for a token (`NETSPEC_OP_CUSTOMIZE`).
+    ///
+    /// The errors are those of `<linux/netspec.h>`: `EBADF`, `ENOTSOCK`,
+    /// `EPROTOTYPE` (not a UDP socket), `EAFNOSUPPORT` (a destination of
+    /// another family), `EDESTADDRREQ` (unconnected, no destination),
+    /// `EMSGSIZE` (ADU too large for one datagram), `EMFILE` (too many
+    /// tokens), or what the LSM says about sending on the socket.
+    pub fn customize(&self) -> Result<Token, Error> {
+        let mut c = sys::netspec_customize {
+            fd: self.fd.as_raw_fd(),
+            protocol: Protocol::Udp.number(),
+            adu: self.adu,
+            send_flags: if self.dont_wait { libc::MSG_DONTWAIT as u32 } else { 0 },
+            ..Default::default()
+        };
+        if let Some(dest) = self.destination {
+            c.port = dest.port().to_be();
+            match dest.ip() {
+                IpAddr::V4(v4) => {
+                    c.family = libc::AF_INET as u16;
+                    c.addr[..4].copy_from_slice(&v4.octets());
+                }
+                IpAddr::V6(v6) => {
+                    c.family = libc::AF_INET6 as u16;
+                    c.addr = v6.octets();
+                }
+            }
+        }
+        // SAFETY: `c` is a live, writable netspec_customize and the size is
+        // its own.
+        let token = unsafe {
+            netspec(
+                sys::NETSPEC_OP_CUSTOMIZE,
+                (&mut c as *mut sys::netspec_customize).cast(),
+                size_of_val(&c),
+            )?
+        };
+        Ok(Token {
+            id: token as u32,
+            pid: std::process::id(),
+            path: Path::from_raw(c.path),
+        })
+    }
+}
+
+/// What [`Token::info`] reports (`struct netspec_info`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Info {
+    /// The path sends take now.
+    pub path: Path,
+    /// The fixed message size, 0 for any.
+    pub adu: u32,
+    /// The destination, when the context names one (not the connected peer).
+    pub destination: Option<SocketAddr>,
+    /// Tokens, in every process, that share this instance.
+    pub users: u32,
+    /// Messages sent through the instance.
+    pub sends: u64,
+    /// Of those, messages a specialized instance sent through the generic
+    /// path because an invariant did not hold.
+    pub fallbacks: u64,
+    /// Times the instance resolved its route again.
+    pub reroutes: u64,
+}
+
+/// A customized send path, valid in the process that made it.
+///
+/// Dropping it cancels it; in a forked child, which cannot use it, dropping
+/// it does nothing.
+#[derive(Debug)]
+pub struct Token {
+    id: u32,
+    pid: u32,
+    path: Path,
+}
+
+impl Token {
+    /// The token's number, as `customized_send()` takes it.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The path the kernel chose at customize time.
+    pub fn path(&self) -> Path {
+        self.path
+    }
+
+    /// Sends one message (`customized_send()`); returns its length.
+    ///
+    /// Fails with `EINVAL` for a length other than the ADU, `EBADF` in a
+    /// process that does not hold the token, and otherwise as `send()` on the
+    /// socket. A failed send sends nothing.
+    pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.send_flags(buf, 0)
+    }
+
+    /// [`send`](Token::send) that fails with `WouldBlock` instead of
+    /// waiting for buffer space.
+    pub fn send_nonblocking(&self, buf: &[u8]) -> io::Result<usize> {
+        self.send_flags(buf, libc::MSG_DONTWAIT as u32)
+    }
+
+    fn send_flags(&self, buf: &[u8], flags: u32) -> io::Result<usize> {
+        // SAFETY: customized_send only reads `buf.len()` bytes from `buf`.
+        let ret = unsafe {
+            libc::syscall(
+                sys::SYS_customized_send,
+                c_long::from(self.id as i32),
+                buf.as_ptr(),
+                buf.len(),
+                c_long::from(flags),
+            )
+        };
+        if ret < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(ret as usize)
+    }
+
+    /// What the instance behind the token holds (`NETSPEC_OP_INFO`).
+    pub fn info(&self) -> Result<Info, Error> {
+        let mut i = sys::netspec_info {
+            token: self.id,
+            ..Default::default()
+        };
+        // SAFETY: `i` is a live, writable netspec_info and the size is its own.
+        unsafe {
+            netspec(
+                sys::NETSPEC_OP_INFO,
+                (&mut i as *mut sys::netspec_info).cast(),
+                size_of_val(&i),
+            )?;
+        }
+        let port = u16::from_be(i.port);
+        let destination = match i32::from(i.family) {
+            libc::AF_INET => {
+                let a: [u8; 4] = i.addr[..4].try_into().expect("4 bytes");
+                Some(SocketAddr::new(IpAddr::from(a), port))
+            }
+            libc::AF_INET6 => Some(SocketAddr::new(IpAddr::from(i.addr), port)),
+            _ => None,
+        };
+        Ok(Info {
+            path: Path::from_raw(i.path),
+            adu: i.adu,
+            destination,
+            users: i.users,
+            sends: i.sends,
+            fallbacks: i.fallbacks,
+            reroutes: i.reroutes,
+        })
+    }
+
+    /// Releases the token now (`NETSPEC_OP_CANCEL`), reporting errors that
+    /// dropping it would ignore.
+    pub fn cancel(self) -> Result<(), Error> {
+        let result = self.cancel_raw();
+        std::mem::forget(self);
+        result
+    }
+
+    fn cancel_raw(&self) -> Result<(), Error> {
+        let mut c = sys::netspec_cancel {
+            token: self.id,
+            ..Default::default()
+        };
+        // SAFETY: `c` is a live, writable netspec_cancel and the size is its own.
+        unsafe {
+            netspec(
+                sys::NETSPEC_OP_CANCEL,
+                (&mut c as *mut sys::netspec_cancel).cast(),
+                size_of_val(&c),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        // A forked child holds no tokens; cancelling there could hit one of
+        // its own with the same number.
+        if std::process::id() == self.pid {
+            let _ = self.cancel_raw();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_from_the_uapi_numbers() {
+        assert_eq!(Path::from_raw(sys::NETSPEC_PATH_GENERIC), Path::Generic);
+        assert_eq!(Path::from_raw(sys::NETSPEC_PATH_UDP4), Path::Udp4);
+        assert_eq!(Path::from_raw(77), Path::Unknown(77));
+    }
+}
