@@ -98,6 +98,22 @@ const OOPS: &[&str] = &[
     "Kernel BUG [",
 ];
 
+/// The lines of a console log that the kernel printed (they carry a printk
+/// timestamp), without the timestamp: KUnit's KTAP, apart from what a
+/// program in the guest wrote to the console, which has none.
+pub fn kernel_lines(log: &str) -> String {
+    let mut out = String::new();
+    for raw in log.lines() {
+        let line = raw.trim_end_matches('\r');
+        let stripped = strip_printk_prefix(line);
+        if stripped.len() != line.len() {
+            out.push_str(stripped);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// Removes what printk puts before the message: a `[    1.234567] `
 /// timestamp and, with `CONFIG_PRINTK_CALLER`, a `[    T1] ` caller id.
 pub(crate) fn strip_printk_prefix(line: &str) -> &str {
@@ -274,6 +290,12 @@ fn can_oops(kind: ReportKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_lines_keeps_only_printk_lines_without_their_prefix() {
+        let log = "[    1.000000]     KTAP version 1\r\nKTAP version 1\n[    1.100000] [    T1]     ok 1 netspec_test\n1..0\n";
+        assert_eq!(kernel_lines(log), "    KTAP version 1\n    ok 1 netspec_test\n");
+    }
 
     /// Scans `log` line by line and compares the reports found, one per line
     /// as `line_no kind: text`.

@@ -22,6 +22,6 @@ mod kernel;
 mod parse;
 mod verdict;
 
-pub use kernel::{is_panic_line, scan_line, KernelReport, ReportKind};
+pub use kernel::{is_panic_line, kernel_lines, scan_line, KernelReport, ReportKind};
 pub use parse::{parse, Report, Status, TestResult, END_MARKER};
 pub use verdict::{Reason, Verdict};

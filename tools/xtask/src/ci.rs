@@ -56,6 +56,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     append: String::new(),
                     dry_run: args.dry_run,
                     log_tag: "vm-test".into(),
+                    kunit: false,
+                })
+            });
+        }
+        for (base, arches) in VM_MATRIX {
+            step(format!("kunit --base {base} --arch {arches}"), &mut || {
+                crate::kunit::run(crate::kunit::Args {
+                    arch: arches.to_string(),
+                    base: base.to_string(),
+                    timeout: 900,
+                    dry_run: args.dry_run,
                 })
             });
         }

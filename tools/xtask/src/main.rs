@@ -10,6 +10,7 @@ mod ci;
 mod gen;
 mod guest;
 mod kernel;
+mod kunit;
 mod nixcheck;
 mod project;
 mod selftest;
@@ -94,11 +95,13 @@ enum Command {
     Kernel(kernel::Args),
     /// Build guest programs, boot kernels in QEMU and judge their KTAP.
     VmTest(vmtest::Args),
+    /// Run netspec's KUnit suites in the test kernels, under QEMU.
+    Kunit(kunit::Args),
     /// Check what can be checked of the Nix flake without nixpkgs.
     NixCheck(nixcheck::Args),
     /// Prove the harness fails where it must (damaged patch, lost config option, panic).
     Selftest(selftest::Args),
-    /// Everything CI runs: cargo test, series check on every base, VM tests.
+    /// Everything CI runs: cargo test, series check on every base, VM tests, KUnit.
     Ci(ci::Args),
 }
 
@@ -116,6 +119,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => gen::run(a),
         Command::Kernel(a) => kernel::run(a),
         Command::VmTest(a) => vmtest::run(a),
+        Command::Kunit(a) => kunit::run(a),
         Command::NixCheck(a) => nixcheck::run(a),
         Command::Selftest(a) => selftest::run(a),
         Command::Ci(a) => ci::run(a),

@@ -90,6 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             append: "rdinit=/does-not-exist".into(),
             dry_run: false,
             log_tag: "selftest-panic".into(),
+            kunit: false,
         });
         match r {
             Ok(()) => bail!("vm-test passed with no init"),

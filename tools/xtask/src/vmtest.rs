@@ -37,6 +37,10 @@ pub struct Args {
     /// Names the console log: target/logs/<base>/<arch>-<log_tag>.log.
     #[arg(skip = String::from("vm-test"))]
     pub log_tag: String,
+    /// Judge the kernel's own KTAP (KUnit) instead of the guest suites',
+    /// which are then not run; see `cargo xtask kunit`.
+    #[arg(skip)]
+    pub kunit: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -49,6 +53,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if suites.is_empty() {
             return Err(anyhow::anyhow!("no suite under vm-tests/suites/ matches {f:?}")).stage(Stage::Usage);
         }
+    }
+    if args.kunit {
+        suites.clear();
     }
     crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
     let mut outcomes = Vec::new();
@@ -83,7 +90,13 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, suites: &[String], args: &Args
     println!("==> {} on {}: {}", arch.name, base.name, arch.description);
     let image = kernel::build(sh, base, arch, Profile::Test, args.dry_run)?;
     let build = project::build_dir(base.name, arch.name, Profile::Test.name());
-    let initrd = crate::guest::build(sh, base.name, arch, &build, suites, args.dry_run)?;
+    // The Rust API's suite runs where there is a Rust target for the guest.
+    let mut suites = suites.to_vec();
+    let rust = crate::guest::RUST_SUITE;
+    if arch.rust_target.is_some() && !args.kunit && args.filter.as_deref().is_none_or(|f| rust.contains(f)) {
+        suites.push(rust.to_string());
+    }
+    let initrd = crate::guest::build(sh, base.name, arch, &build, &suites, args.dry_run)?;
     let qemu_args = arch.qemu_args(&path_str(&image), &path_str(&initrd), &args.append);
     let qemu = arch.qemu;
     let c = cmd!(sh, "{qemu} {qemu_args...}");
@@ -94,7 +107,7 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, suites: &[String], args: &Args
     let log_path = project::target().join("logs").join(base.name).join(format!("{}-{}.log", arch.name, args.log_tag));
     sh.create_dir(log_path.parent().unwrap())?;
     let log = boot(c.into(), arch, Duration::from_secs(args.timeout), &log_path)?;
-    judge(&log, &log_path)
+    judge(&log, &log_path, args.kunit)
 }
 
 fn path_str(p: &Path) -> String {
@@ -181,8 +194,22 @@ fn boot(mut qemu: std::process::Command, arch: &Arch, timeout: Duration, log_pat
 /// The verdict on one boot: a boot-stage error if the guest never got to
 /// report (timeout, panic, no KTAP), a test-stage error if it reported a
 /// failure or the kernel reported a bug; otherwise the one-line summary.
-fn judge(boot: &Boot, log_path: &Path) -> anyhow::Result<String> {
-    let report = ktap::parse(&boot.console);
+/// With `kunit`, the KTAP judged is the kernel's (the lines with a printk
+/// timestamp), and it must hold netspec's KUnit suites and nothing else.
+fn judge(boot: &Boot, log_path: &Path, kunit: bool) -> anyhow::Result<String> {
+    let mut report = if kunit { ktap::parse(&ktap::kernel_lines(&boot.console)) } else { ktap::parse(&boot.console) };
+    if kunit {
+        // init, not the kernel, prints the end marker: it has no timestamp.
+        report.end_marker = boot.console.lines().any(|l| l.trim_end_matches('\r').trim() == ktap::END_MARKER);
+        let names: Vec<&str> = report.results.iter().map(|r| r.name.as_str()).collect();
+        if report.version_seen && (names.is_empty() || names.iter().any(|n| !n.starts_with("netspec"))) {
+            return Err(anyhow::anyhow!(
+                "KUnit ran {names:?}, not netspec's suites (is CONFIG_NET_SPECIALIZE_KUNIT_TEST in the test config?); log: {}",
+                log_path.display()
+            ))
+            .stage(Stage::Test);
+        }
+    }
     println!("{}", report.render_results());
     let summary = report.summary();
     println!("{summary}");
