@@ -49,6 +49,9 @@ pub struct Arch {
     /// The kernel's name for the serial console.
     pub console: &'static str,
     pub run_end: RunEnd,
+    /// The Rust target whose std this machine has, for guest programs
+    /// written in Rust (static glibc); None where there is none.
+    pub rust_target: Option<&'static str>,
 }
 
 const NOLIBC_FLAGS: &[&str] = &[
@@ -82,6 +85,7 @@ pub const ARCHES: &[Arch] = &[
         qemu_extra: &[],
         console: "ttySA1",
         run_end: RunEnd::HarnessStops,
+        rust_target: None,
     },
     Arch {
         name: "i486",
@@ -103,6 +107,7 @@ pub const ARCHES: &[Arch] = &[
         qemu_extra: &[],
         console: "ttyS0",
         run_end: RunEnd::Reset,
+        rust_target: None,
     },
     Arch {
         name: "x86_64",
@@ -124,6 +129,7 @@ pub const ARCHES: &[Arch] = &[
         qemu_extra: &[],
         console: "ttyS0",
         run_end: RunEnd::Reset,
+        rust_target: Some("x86_64-unknown-linux-gnu"),
     },
     Arch {
         name: "aarch64",
@@ -145,6 +151,7 @@ pub const ARCHES: &[Arch] = &[
         qemu_extra: &[],
         console: "ttyAMA0",
         run_end: RunEnd::Reset,
+        rust_target: None,
     },
     Arch {
         name: "riscv64",
@@ -166,6 +173,7 @@ pub const ARCHES: &[Arch] = &[
         qemu_extra: &["-bios", "default"],
         console: "ttyS0",
         run_end: RunEnd::Reset,
+        rust_target: None,
     },
 ];
 

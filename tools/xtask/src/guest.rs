@@ -10,6 +10,27 @@ use crate::arch::Arch;
 use crate::project;
 use crate::{Stage, StageExt};
 
+/// The suite that runs the Rust API's guest program
+/// (tools/netspec/examples/guest_ktap.rs), on arches with a Rust target.
+pub const RUST_SUITE: &str = "rust-api";
+
+/// Builds the Rust API's guest program, statically linked, for `arch`.
+fn build_rust_suite(sh: &Shell, arch: &Arch, exe: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let Some(target) = arch.rust_target else {
+        bail!("{} has no Rust target for the {RUST_SUITE} suite", arch.name);
+    };
+    let _flags = sh.push_env("RUSTFLAGS", "-C target-feature=+crt-static");
+    let c = cmd!(sh, "cargo build --quiet --example guest_ktap --package netspec --target {target}");
+    if dry_run {
+        println!("would run: RUSTFLAGS='-C target-feature=+crt-static' {c}");
+        return Ok(());
+    }
+    c.run().context("building the rust-api guest program").stage(Stage::Build)?;
+    let built = project::target().join(target).join("debug/examples/guest_ktap");
+    sh.copy_file(&built, exe)?;
+    Ok(())
+}
+
 /// The suites under `vm-tests/suites/`, by name (file stem), sorted.
 pub fn suites() -> anyhow::Result<Vec<String>> {
     let dir = project::root().join("vm-tests/suites");
@@ -58,6 +79,10 @@ pub fn build(
     for s in selected {
         programs.push((s.clone(), project::root().join(format!("vm-tests/suites/{s}.c"))));
     }
+    if selected.iter().any(|s| s == RUST_SUITE) {
+        build_rust_suite(sh, arch, &bin.join(RUST_SUITE), dry_run)?;
+    }
+    programs.retain(|(name, _)| name != RUST_SUITE);
     for (name, src) in &programs {
         let exe = bin.join(name);
         let flags = flags.clone();
