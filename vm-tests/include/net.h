@@ -19,9 +19,11 @@
 #define AF_UNSPEC	0
 #define AF_INET		2
 #define AF_INET6	10
+#define AF_NETLINK	16
 #define AF_PACKET	17
 #define SOCK_STREAM	1
 #define SOCK_DGRAM	2
+#define SOCK_RAW	3
 #define SOCK_NONBLOCK	04000
 #define SOL_SOCKET	1
 #define SO_SNDBUF	7
