@@ -1,14 +1,19 @@
 # checks.x86_64-linux.nixos-query: a NixOS VM on nixpkgs' 6.12 kernel with
-# nixosModules.default runs the query suite (a static nolibc program).
+# nixosModules.default runs the query and udp suites (static nolibc programs):
+# the ABI, and tokens streaming over loopback through the specialized path.
 {
   pkgs,
   module,
   guest, # nix/kernel.nix's guest programs for x86_64
 }:
 let
-  query = pkgs.runCommand "netspec-query" { } ''
+  suites = [
+    "query"
+    "udp"
+  ];
+  programs = pkgs.runCommand "netspec-suites" { } ''
     mkdir -p $out/bin
-    ln -s ${guest}/bin/query $out/bin/netspec-query
+    ${pkgs.lib.concatMapStrings (s: "ln -s ${guest}/bin/${s} $out/bin/netspec-${s}\n") suites}
   '';
 in
 pkgs.testers.runNixOSTest {
@@ -18,13 +23,14 @@ pkgs.testers.runNixOSTest {
     {
       imports = [ module ];
       boot.kernelPackages = pkgs.linuxPackages_6_12;
-      environment.systemPackages = [ query ];
+      environment.systemPackages = [ programs ];
     };
   testScript = ''
     machine.wait_for_unit("multi-user.target")
-    out = machine.succeed("netspec-query")
-    print(out)
-    assert "KTAP version 1" in out, "the query suite printed no KTAP"
-    assert "not ok" not in out, "a query test failed"
+    for suite in [${pkgs.lib.concatMapStringsSep ", " (s: "\"${s}\"") suites}]:
+        out = machine.succeed(f"netspec-{suite}")
+        print(out)
+        assert "KTAP version 1" in out, f"the {suite} suite printed no KTAP"
+        assert "not ok" not in out, f"a {suite} test failed"
   '';
 }

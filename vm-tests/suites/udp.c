@@ -418,7 +418,7 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		struct netspec_customize cc = netspec_udp_connected(tx, ADU);
 		char arg[16];
-		char *args[] = { "/tests/udp", "--exec-check", arg, NULL };
+		char *args[] = { "/proc/self/exe", "--exec-check", arg, NULL };
 		char *envp[] = { NULL };
 		long ct = netspec_customize(&cc);
 
