@@ -122,9 +122,10 @@ let
     buildPhase = ''
       runHook preBuild
       mkdir -p $out/bin
-      ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/init init.c
+      # -lgcc last: 32-bit targets need its division helpers (nolibc's poll)
+      ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/init init.c -lgcc
       for s in ${toString netspec.suites}; do
-        ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/$s suites/$s.c
+        ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/$s suites/$s.c -lgcc
       done
       runHook postBuild
     '';

@@ -88,7 +88,7 @@ pub fn build(
         let flags = flags.clone();
         let c = cmd!(
             sh,
-            "{cc} {flags...} -Wall -Werror -include {nolibc} -I {inc} -I {tools_inc} -I {hdr_inc} -o {exe} {src}"
+            "{cc} {flags...} -Wall -Werror -include {nolibc} -I {inc} -I {tools_inc} -I {hdr_inc} -o {exe} {src} -lgcc"
         );
         if dry_run {
             println!("would run: {c}");
