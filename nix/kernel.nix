@@ -107,6 +107,7 @@ let
     hardeningDisable = [ "all" ];
     dontConfigure = true;
     dontFixup = true;
+    libs = netspec.guestLibs arch;
     flags = netspec.guestFlags arch ++ [
       "-Wall"
       "-Werror"
@@ -122,10 +123,10 @@ let
     buildPhase = ''
       runHook preBuild
       mkdir -p $out/bin
-      # -lgcc last: 32-bit targets need its division helpers (nolibc's poll)
-      ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/init init.c -lgcc
+      # the libraries last (libgcc's division helpers on ARMv4)
+      ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/init init.c $libs
       for s in ${toString netspec.suites}; do
-        ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/$s suites/$s.c -lgcc
+        ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/$s suites/$s.c $libs
       done
       runHook postBuild
     '';

@@ -141,12 +141,41 @@ static inline struct sockaddr_in net_sin(unsigned int addr_host,
 	return sin;
 }
 
+/*
+ * Time without 32-bit time_t: a 32-bit kernel built without
+ * CONFIG_COMPAT_32BIT_TIME (our tinyconfig-based i486, and collie) has no
+ * ppoll, nanosleep or select with the old time types, which nolibc's poll()
+ * and usleep() use there.  poll() takes milliseconds and exists everywhere
+ * but on the generic-table arches, which are 64-bit; the sleep uses the
+ * 64-bit clock_nanosleep on 32-bit arches.
+ */
+struct net_ts64 {
+	long long sec;
+	long long nsec;
+};
+
 /* Waits up to ms for fd to be readable: 1 readable, 0 timeout, -errno. */
 static inline long net_wait_readable(int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+#ifdef __NR_poll
+	return my_syscall3(__NR_poll, &p, 1, ms);
+#else
+	struct net_ts64 t = { ms / 1000, (ms % 1000) * 1000000LL };
 
-	return poll(&p, 1, ms);
+	return my_syscall5(__NR_ppoll, &p, 1, &t, NULL, 0);
+#endif
+}
+
+/* Sleeps ms milliseconds on CLOCK_MONOTONIC; 0 or -errno. */
+static inline long net_sleep_ms(int ms)
+{
+	struct net_ts64 t = { ms / 1000, (ms % 1000) * 1000000LL };
+#ifdef __NR_clock_nanosleep_time64
+	return my_syscall4(__NR_clock_nanosleep_time64, 1, 0, &t, NULL);
+#else
+	return my_syscall4(__NR_clock_nanosleep, 1, 0, &t, NULL);
+#endif
 }
 
 #endif /* NETSPEC_GUEST_NET_H */

@@ -148,9 +148,9 @@ int main(void)
 		  "tokens %d %d paths %u %u", ta, tb, path_of(ta), path_of(tb));
 
 	/* a is used after b was made: b is the least recently used. */
-	usleep(50000);
+	net_sleep_ms(50);
 	kt_result(delivers(ta, rx, 1), "send_through_a", "lost");
-	usleep(50000);
+	net_sleep_ms(50);
 
 	c = netspec_udp_connected(d, ADU);
 	td = netspec_customize(&c);
