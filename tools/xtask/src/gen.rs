@@ -1,5 +1,7 @@
-//! `cargo xtask gen`: files derived from one description. Today: the syscall
-//! wiring of every architecture's table, from `kernel-syscalls.toml`.
+//! `cargo xtask gen`: files derived from one description: the syscall wiring
+//! of every architecture's table, from `kernel-syscalls.toml`, and the
+//! build-time instantiations of the specialized send paths, from
+//! `kernel-variants.toml`.
 
 use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
@@ -29,13 +31,26 @@ enum What {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Write the instantiation headers of kernel-variants.toml into the
+    /// tree (uncommitted: commit them into the patch that owns them), or
+    /// check that the series carries the generated ones.
+    Variants {
+        #[arg(long, default_value = "all")]
+        base: String,
+        /// Only check that patches/<base>/ carries exactly the generated headers.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// The wiring commit's author date is fixed, so regenerating it is byte-stable.
 const WIRING_DATE: &str = "2026-11-23T12:00:02Z";
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let What::Syscalls { base, check, dry_run } = args.what;
+    let (base, check, dry_run) = match args.what {
+        What::Syscalls { base, check, dry_run } => (base, check, dry_run),
+        What::Variants { base, check } => return run_variants(&base, check),
+    };
     let sh = project::shell()?;
     let spec = load_spec()?;
     let mut problems = Vec::new();
@@ -148,6 +163,77 @@ pub fn check_wiring(sh: &Shell, base: &Base) -> anyhow::Result<Vec<String>> {
                 "{path}: the series' syscall wiring is stale for {}; run cargo xtask gen syscalls --base {} and export\n{diff}",
                 base.name, base.name
             ));
+        }
+    }
+    Ok(problems)
+}
+
+pub fn load_variants() -> anyhow::Result<variants::Spec> {
+    let path = project::root().join("kernel-variants.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    variants::parse_spec(&text).map_err(|e| anyhow::anyhow!("{e}")).stage(Stage::Usage)
+}
+
+fn run_variants(base: &str, check: bool) -> anyhow::Result<()> {
+    let sh = project::shell()?;
+    let spec = load_variants()?;
+    let mut problems = Vec::new();
+    for base in base::select(base).stage(Stage::Usage)? {
+        if check {
+            let patches = crate::series::listed_patches(base.name)?;
+            crate::tree::ensure_imported(&sh, base, false)?;
+            crate::series::simulate(&sh, base, &project::patches_dir(base.name), &patches, false)?;
+            let found = check_variants(&sh, base)?;
+            println!("gen variants --check {}: {}", base.name, if found.is_empty() { "current" } else { "STALE" });
+            problems.extend(found);
+            continue;
+        }
+        let tree = crate::tree::ensure(&sh, base, None, false, false)?;
+        for path in &spec.paths {
+            let file = tree.join(&path.header);
+            let text = variants::generate(path);
+            if sh.read_file(&file).ok().as_deref() == Some(text.as_str()) {
+                println!("{}: {} is current", base.name, path.header);
+            } else {
+                sh.write_file(&file, text)?;
+                println!("{}: wrote {}; commit it into the patch that owns it", base.name, path.header);
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(anyhow::anyhow!("{}", problems.join("\n"))).stage(Stage::Patch);
+    }
+    Ok(())
+}
+
+/// After `series::simulate` filled the scratch index with the whole series:
+/// every generated header must be exactly the generator's output.
+pub fn check_variants(sh: &Shell, base: &Base) -> anyhow::Result<Vec<String>> {
+    let spec = load_variants()?;
+    let tree = project::tree_dir(base.name);
+    let index = crate::series::scratch_index(base.name);
+    let _dir = sh.push_dir(&tree);
+    let _env = sh.push_env("GIT_INDEX_FILE", &index);
+    let mut problems = Vec::new();
+    for path in &spec.paths {
+        let header = &path.header;
+        let want = variants::generate(path);
+        match cmd!(sh, "git show :{header}").quiet().ignore_stderr().read() {
+            Ok(have) if have.trim_end() == want.trim_end() => {}
+            Ok(have) => {
+                let diff = similar::TextDiff::from_lines(have.trim_end(), want.trim_end())
+                    .unified_diff()
+                    .header("series", "generated")
+                    .to_string();
+                problems.push(format!(
+                    "{header}: the series' copy is stale for {}; run cargo xtask gen variants --base {} and commit it\n{diff}",
+                    base.name, base.name
+                ));
+            }
+            Err(_) => problems.push(format!(
+                "{header}: no patch of patches/{}/ adds it (cargo xtask gen variants --base {})",
+                base.name, base.name
+            )),
         }
     }
     Ok(problems)

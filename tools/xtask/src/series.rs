@@ -319,6 +319,7 @@ fn check(sh: &Shell, base: &Base, dry_run: bool) -> anyhow::Result<Vec<String>> 
     problems.extend(checkpatch(sh, base, &dir, &patches, dry_run)?);
     if !dry_run && problems.is_empty() {
         problems.extend(crate::gen::check_wiring(sh, base)?);
+        problems.extend(crate::gen::check_variants(sh, base)?);
     }
     if !dry_run && problems.is_empty() {
         // The round trip: git am of the files, then export, gives the same bytes.
