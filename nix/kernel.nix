@@ -107,7 +107,6 @@ let
     hardeningDisable = [ "all" ];
     dontConfigure = true;
     dontFixup = true;
-    libs = netspec.guestLibs arch;
     flags = netspec.guestFlags arch ++ [
       "-Wall"
       "-Werror"
@@ -123,10 +122,9 @@ let
     buildPhase = ''
       runHook preBuild
       mkdir -p $out/bin
-      # the libraries last (libgcc's division helpers on ARMv4)
-      ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/init init.c $libs
+      ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/init init.c
       for s in ${toString netspec.suites}; do
-        ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/$s suites/$s.c $libs
+        ${stdenv.cc.targetPrefix}cc $flags -o $out/bin/$s suites/$s.c
       done
       runHook postBuild
     '';

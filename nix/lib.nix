@@ -226,7 +226,6 @@ rec {
         "-marm"
         "-mfloat-abi=soft"
       ];
-      guestLdlibs = [ "-lgcc" ];
       qemu = "qemu-system-arm";
       machine = "collie";
       cpu = null;
@@ -263,7 +262,6 @@ rec {
         "-m32"
         "-march=i486"
       ];
-      guestLdlibs = [ ];
       qemu = "qemu-system-i386";
       machine = "pc";
       cpu = "486";
@@ -284,7 +282,6 @@ rec {
       imagePath = "arch/x86/boot/bzImage";
       guestCc = "gcc";
       guestCflags = [ "-m64" ];
-      guestLdlibs = [ ];
       qemu = "qemu-system-x86_64";
       machine = "pc";
       cpu = null;
@@ -305,7 +302,6 @@ rec {
       imagePath = "arch/arm64/boot/Image";
       guestCc = "aarch64-linux-gnu-gcc";
       guestCflags = [ ];
-      guestLdlibs = [ ];
       qemu = "qemu-system-aarch64";
       machine = "virt";
       cpu = "cortex-a53";
@@ -331,7 +327,6 @@ rec {
       imagePath = "arch/riscv/boot/Image";
       guestCc = "riscv64-linux-gnu-gcc";
       guestCflags = [ ];
-      guestLdlibs = [ ];
       qemu = "qemu-system-riscv64";
       machine = "virt";
       cpu = null;
@@ -348,10 +343,8 @@ rec {
 
   archNames = attrNames archs;
 
-  # Flags for a static nolibc guest program (Arch::guest_flags), and the
-  # libraries its link line ends with (Arch::guest_ldlibs).
+  # Flags for a static nolibc guest program (Arch::guest_flags).
   guestFlags = arch: archs.${arch}.guestCflags ++ nolibcFlags;
-  guestLibs = arch: archs.${arch}.guestLdlibs;
 
   # The kernel command line of a VM test boot (Arch::cmdline).
   cmdline = arch: "console=${archs.${arch}.console} rdinit=/init panic=-1 oops=panic";

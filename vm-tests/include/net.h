@@ -75,7 +75,8 @@ static inline unsigned short net_htons(unsigned short v)
 static inline unsigned int net_htonl(unsigned int v)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return __builtin_bswap32(v);
+	/* not __builtin_bswap32(): on ARMv4 that is a libgcc call */
+	return v << 24 | (v & 0xff00) << 8 | (v >> 8 & 0xff00) | v >> 24;
 #else
 	return v;
 #endif
@@ -179,6 +180,23 @@ struct net_ts64 {
 	long long nsec;
 };
 
+/*
+ * ms as a timespec, without a division: guest programs link no libgcc
+ * (Debian's armel libgcc is ARMv5TE code, which an ARMv4 CPU cannot run),
+ * and ARMv4 has no divide instruction.
+ */
+static inline struct net_ts64 net_ts_ms(int ms)
+{
+	struct net_ts64 t = { 0, 0 };
+
+	while (ms >= 1000) {
+		t.sec++;
+		ms -= 1000;
+	}
+	t.nsec = ms * 1000000LL;
+	return t;
+}
+
 /* Waits up to ms for fd to be readable: 1 readable, 0 timeout, -errno. */
 static inline long net_wait_readable(int fd, int ms)
 {
@@ -186,7 +204,7 @@ static inline long net_wait_readable(int fd, int ms)
 #ifdef __NR_poll
 	return my_syscall3(__NR_poll, &p, 1, ms);
 #else
-	struct net_ts64 t = { ms / 1000, (ms % 1000) * 1000000LL };
+	struct net_ts64 t = net_ts_ms(ms);
 
 	return my_syscall5(__NR_ppoll, &p, 1, &t, NULL, 0);
 #endif
@@ -195,7 +213,7 @@ static inline long net_wait_readable(int fd, int ms)
 /* Sleeps ms milliseconds on CLOCK_MONOTONIC; 0 or -errno. */
 static inline long net_sleep_ms(int ms)
 {
-	struct net_ts64 t = { ms / 1000, (ms % 1000) * 1000000LL };
+	struct net_ts64 t = net_ts_ms(ms);
 #ifdef __NR_clock_nanosleep_time64
 	return my_syscall4(__NR_clock_nanosleep_time64, 1, 0, &t, NULL);
 #else

@@ -39,8 +39,6 @@ pub struct Arch {
     /// The guest C compiler and its flags (static nolibc programs).
     pub guest_cc: &'static str,
     pub guest_cflags: &'static [&'static str],
-    /// Libraries linked last (libgcc where integer division needs helpers).
-    pub guest_ldlibs: &'static [&'static str],
     /// QEMU binary, machine, CPU and memory.
     pub qemu: &'static str,
     pub machine: &'static str,
@@ -80,7 +78,6 @@ pub const ARCHES: &[Arch] = &[
         image_path: "arch/arm/boot/zImage",
         guest_cc: "arm-linux-gnueabi-gcc",
         guest_cflags: &["-march=armv4", "-marm", "-mfloat-abi=soft"],
-        guest_ldlibs: &["-lgcc"],
         qemu: "qemu-system-arm",
         machine: "collie",
         cpu: None,
@@ -103,7 +100,6 @@ pub const ARCHES: &[Arch] = &[
         image_path: "arch/x86/boot/bzImage",
         guest_cc: "gcc",
         guest_cflags: &["-m32", "-march=i486"],
-        guest_ldlibs: &[],
         qemu: "qemu-system-i386",
         machine: "pc",
         cpu: Some("486"),
@@ -126,7 +122,6 @@ pub const ARCHES: &[Arch] = &[
         image_path: "arch/x86/boot/bzImage",
         guest_cc: "gcc",
         guest_cflags: &["-m64"],
-        guest_ldlibs: &[],
         qemu: "qemu-system-x86_64",
         machine: "pc",
         cpu: None,
@@ -149,7 +144,6 @@ pub const ARCHES: &[Arch] = &[
         image_path: "arch/arm64/boot/Image",
         guest_cc: "aarch64-linux-gnu-gcc",
         guest_cflags: &[],
-        guest_ldlibs: &[],
         qemu: "qemu-system-aarch64",
         machine: "virt",
         cpu: Some("cortex-a53"),
@@ -172,7 +166,6 @@ pub const ARCHES: &[Arch] = &[
         image_path: "arch/riscv/boot/Image",
         guest_cc: "riscv64-linux-gnu-gcc",
         guest_cflags: &[],
-        guest_ldlibs: &[],
         qemu: "qemu-system-riscv64",
         machine: "virt",
         cpu: None,

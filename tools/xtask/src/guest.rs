@@ -75,7 +75,6 @@ pub fn build(
     let hdr_inc = headers.join("include");
     let cc = arch.guest_cc;
     let flags: Vec<&str> = arch.guest_flags().collect();
-    let libs = arch.guest_ldlibs;
     let mut programs = vec![("init".to_string(), project::root().join("vm-tests/init.c"))];
     for s in selected {
         programs.push((s.clone(), project::root().join(format!("vm-tests/suites/{s}.c"))));
@@ -89,7 +88,7 @@ pub fn build(
         let flags = flags.clone();
         let c = cmd!(
             sh,
-            "{cc} {flags...} -Wall -Werror -include {nolibc} -I {inc} -I {tools_inc} -I {hdr_inc} -o {exe} {src} {libs...}"
+            "{cc} {flags...} -Wall -Werror -include {nolibc} -I {inc} -I {tools_inc} -I {hdr_inc} -o {exe} {src}"
         );
         if dry_run {
             println!("would run: {c}");

@@ -293,7 +293,6 @@ fn arch_facts(a: &Arch) -> Value {
         "imagePath": a.image_path,
         "guestCc": a.guest_cc,
         "guestCflags": a.guest_cflags,
-        "guestLdlibs": a.guest_ldlibs,
         "qemu": a.qemu,
         "machine": a.machine,
         "cpu": a.cpu,
