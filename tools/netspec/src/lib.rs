@@ -229,15 +229,7 @@ impl Query {
 /// how a program finds out whether it can specialize at all.
 pub fn query() -> Result<Query, Error> {
     let mut q = sys::netspec_query::default();
-    // SAFETY: `q` is a live, writable netspec_query and the size passed is
-    // its own, so the kernel reads and writes only inside it.
-    unsafe {
-        netspec(
-            sys::NETSPEC_OP_QUERY,
-            (&mut q as *mut sys::netspec_query).cast(),
-            std::mem::size_of_val(&q),
-        )?;
-    }
+    netspec(sys::NETSPEC_OP_QUERY, &mut q)?;
     Ok(Query {
         abi_version: q.abi_version,
         ops: OpSet(q.ops),
@@ -246,14 +238,24 @@ pub fn query() -> Result<Query, Error> {
     })
 }
 
-/// The raw call: `netspec(op, arg, size)`, its errno mapped to an [`Error`].
-///
-/// # Safety
-/// `arg` must be valid for reads and writes of `size` bytes.
-pub(crate) unsafe fn netspec(op: u32, arg: *mut c_void, size: usize) -> Result<c_long, Error> {
-    // Every argument goes through the variadic syscall() as a full register:
-    // op widened (the kernel takes the low 32 bits), size as the size_t it is.
-    let ret = libc::syscall(sys::SYS_netspec, c_long::from(op), arg, size);
+/// A `netspec()` argument struct of the UAPI header: plain integers, so any
+/// bytes the kernel writes into it make a valid value.
+pub(crate) trait ArgStruct {}
+impl ArgStruct for sys::netspec_query {}
+impl ArgStruct for sys::netspec_customize {}
+impl ArgStruct for sys::netspec_cancel {}
+impl ArgStruct for sys::netspec_info {}
+
+/// The call, `netspec(op, arg, sizeof(*arg))`, its errno mapped to an [`Error`].
+pub(crate) fn netspec<T: ArgStruct>(op: u32, arg: &mut T) -> Result<c_long, Error> {
+    let size = std::mem::size_of::<T>();
+    let arg: *mut c_void = (arg as *mut T).cast();
+    // SAFETY: `arg` is a live, writable T and the size passed is its own, so
+    // the kernel reads and writes only inside it; T is plain integers
+    // (ArgStruct). Every argument goes through the variadic syscall() as a
+    // full register: op widened (the kernel takes the low 32 bits), size as
+    // the size_t it is.
+    let ret = unsafe { libc::syscall(sys::SYS_netspec, c_long::from(op), arg, size) };
     if ret < 0 {
         let errno = io::Error::last_os_error().raw_os_error().unwrap_or(0);
         return Err(Error::from_errno(errno));

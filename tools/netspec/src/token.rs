@@ -3,7 +3,6 @@
 use crate::{netspec, sys, Error, Protocol};
 use std::ffi::c_long;
 use std::io;
-use std::mem::size_of_val;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
@@ -102,15 +101,7 @@ impl<'fd> Context<'fd> {
                 }
             }
         }
-        // SAFETY: `c` is a live, writable netspec_customize and the size is
-        // its own.
-        let token = unsafe {
-            netspec(
-                sys::NETSPEC_OP_CUSTOMIZE,
-                (&mut c as *mut sys::netspec_customize).cast(),
-                size_of_val(&c),
-            )?
-        };
+        let token = netspec(sys::NETSPEC_OP_CUSTOMIZE, &mut c)?;
         Ok(Token {
             id: token as u32,
             pid: std::process::id(),
@@ -199,14 +190,7 @@ impl Token {
             token: self.id,
             ..Default::default()
         };
-        // SAFETY: `i` is a live, writable netspec_info and the size is its own.
-        unsafe {
-            netspec(
-                sys::NETSPEC_OP_INFO,
-                (&mut i as *mut sys::netspec_info).cast(),
-                size_of_val(&i),
-            )?;
-        }
+        netspec(sys::NETSPEC_OP_INFO, &mut i)?;
         let port = u16::from_be(i.port);
         let destination = match i32::from(i.family) {
             libc::AF_INET => {
@@ -240,14 +224,7 @@ impl Token {
             token: self.id,
             ..Default::default()
         };
-        // SAFETY: `c` is a live, writable netspec_cancel and the size is its own.
-        unsafe {
-            netspec(
-                sys::NETSPEC_OP_CANCEL,
-                (&mut c as *mut sys::netspec_cancel).cast(),
-                size_of_val(&c),
-            )?;
-        }
+        netspec(sys::NETSPEC_OP_CANCEL, &mut c)?;
         Ok(())
     }
 }
