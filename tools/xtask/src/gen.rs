@@ -153,12 +153,7 @@ pub fn check_wiring(sh: &Shell, base: &Base) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
     for (path, _, want) in files {
         let have = cmd!(sh, "git show :{path}").quiet().read()?;
-        // `read` trims the trailing newline; compare the same way.
-        if have.trim_end() != want.trim_end() {
-            let diff = similar::TextDiff::from_lines(have.trim_end(), want.trim_end())
-                .unified_diff()
-                .header("series", "generated")
-                .to_string();
+        if let Some(diff) = stale_diff(&have, &want) {
             problems.push(format!(
                 "{path}: the series' syscall wiring is stale for {}; run cargo xtask gen syscalls --base {} and export\n{diff}",
                 base.name, base.name
@@ -166,6 +161,21 @@ pub fn check_wiring(sh: &Shell, base: &Base) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(problems)
+}
+
+/// The diff from the series' copy of a generated file to the generator's
+/// output, or None if they agree. `read` trims the trailing newline, so both
+/// are compared trimmed.
+fn stale_diff(have: &str, want: &str) -> Option<String> {
+    if have.trim_end() == want.trim_end() {
+        return None;
+    }
+    Some(
+        similar::TextDiff::from_lines(have.trim_end(), want.trim_end())
+            .unified_diff()
+            .header("series", "generated")
+            .to_string(),
+    )
 }
 
 pub fn load_variants() -> anyhow::Result<variants::Spec> {
@@ -219,16 +229,13 @@ pub fn check_variants(sh: &Shell, base: &Base) -> anyhow::Result<Vec<String>> {
         let header = &path.header;
         let want = variants::generate(path);
         match cmd!(sh, "git show :{header}").quiet().ignore_stderr().read() {
-            Ok(have) if have.trim_end() == want.trim_end() => {}
             Ok(have) => {
-                let diff = similar::TextDiff::from_lines(have.trim_end(), want.trim_end())
-                    .unified_diff()
-                    .header("series", "generated")
-                    .to_string();
-                problems.push(format!(
-                    "{header}: the series' copy is stale for {}; run cargo xtask gen variants --base {} and commit it\n{diff}",
-                    base.name, base.name
-                ));
+                if let Some(diff) = stale_diff(&have, &want) {
+                    problems.push(format!(
+                        "{header}: the series' copy is stale for {}; run cargo xtask gen variants --base {} and commit it\n{diff}",
+                        base.name, base.name
+                    ));
+                }
             }
             Err(_) => problems.push(format!(
                 "{header}: no patch of patches/{}/ adds it (cargo xtask gen variants --base {})",
