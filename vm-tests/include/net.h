@@ -197,6 +197,31 @@ static inline struct net_ts64 net_ts_ms(int ms)
 	return t;
 }
 
+/* A UDP socket bound to addr on a free port; its fd (or -1), *port set. */
+static inline int net_udp_receiver(unsigned int addr, unsigned short *port)
+{
+	struct sockaddr_in sin = net_sin(addr, 0);
+	socklen_t len = sizeof(sin);
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || net_bind(fd, &sin, sizeof(sin)) ||
+	    net_getsockname(fd, &sin, &len))
+		return -1;
+	*port = net_ntohs(sin.sin_port);
+	return fd;
+}
+
+/* A UDP socket connected to addr:port; its fd, or -1. */
+static inline int net_udp_sender(unsigned int addr, unsigned short port)
+{
+	struct sockaddr_in sin = net_sin(addr, port);
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || net_connect(fd, &sin, sizeof(sin)))
+		return -1;
+	return fd;
+}
+
 /* Waits up to ms for fd to be readable: 1 readable, 0 timeout, -errno. */
 static inline long net_wait_readable(int fd, int ms)
 {

@@ -8,6 +8,7 @@
 #include "ktap.h"
 #include "netspec_raw.h"
 #include "net.h"
+#include "text.h"
 
 #define ADU 32
 #define LOOPBACK 0x7f000001
@@ -31,14 +32,9 @@ static int proc_has_rows_of_this_pid(void)
 {
 	static char text[8192];
 	char pid[16], *p;
-	long fd = open("/proc/net/netspec", O_RDONLY, 0), n = 0, r;
 
-	if (fd < 0)
+	if (read_text("/proc/net/netspec", text, sizeof(text)) < 0)
 		return -1;
-	while ((r = read(fd, text + n, sizeof(text) - 1 - n)) > 0)
-		n += r;
-	close(fd);
-	text[n] = 0;
 	u64toa_r(getpid(), pid);
 	/* rows are "id pid token ...": look for " <pid> " after a newline's id */
 	for (p = text; (p = strchr(p, '\n')); ) {
@@ -53,45 +49,15 @@ static int proc_has_rows_of_this_pid(void)
 	return 0;
 }
 
-/* nolibc has no strstr(). */
-static char *find(char *hay, const char *needle)
-{
-	unsigned int n = strlen(needle);
-
-	for (; *hay; hay++)
-		if (!strncmp(hay, needle, n))
-			return hay;
-	return NULL;
-}
-
 static unsigned long long evictions(void)
 {
-	static char text[256];
-	long fd = open("/proc/net/netspec", O_RDONLY, 0), n;
+	static char text[8192];
 	char *p;
-	unsigned long long v = 0;
 
-	if (fd < 0)
+	if (read_text("/proc/net/netspec", text, sizeof(text)) < 0)
 		return ~0ULL;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	text[n > 0 ? n : 0] = 0;
 	p = find(text, "evictions ");
-	if (!p)
-		return ~0ULL;
-	for (p += 10; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (*p - '0');
-	return v;
-}
-
-static int sender(unsigned short port)
-{
-	struct sockaddr_in sin = net_sin(LOOPBACK, port);
-	long fd = net_socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd < 0 || net_connect(fd, &sin, sizeof(sin)))
-		return -1;
-	return fd;
+	return p ? parse_uint(p + 10) : ~0ULL;
 }
 
 static unsigned int path_of(int token)
@@ -115,8 +81,6 @@ static int delivers(int token, int rx, unsigned char mark)
 
 int main(void)
 {
-	struct sockaddr_in sin = net_sin(LOOPBACK, 0);
-	socklen_t slen = sizeof(sin);
 	struct netspec_customize c;
 	unsigned long long ev0;
 	int rx, a, b, d, ta, tb, td, t0;
@@ -124,16 +88,14 @@ int main(void)
 
 	kt_plan(1, 10);
 	net_if_up("lo");
-	rx = net_socket(AF_INET, SOCK_DGRAM, 0);
-	if (rx < 0 || net_bind(rx, &sin, sizeof(sin)) ||
-	    net_getsockname(rx, &sin, &slen)) {
+	rx = net_udp_receiver(LOOPBACK, &port);
+	if (rx < 0) {
 		kt_line("# cannot set up the receiver");
 		return 1;
 	}
-	port = net_ntohs(sin.sin_port);
-	a = sender(port);
-	b = sender(port);
-	d = sender(port);
+	a = net_udp_sender(LOOPBACK, port);
+	b = net_udp_sender(LOOPBACK, port);
+	d = net_udp_sender(LOOPBACK, port);
 
 	kt_result(write_sysctl("2") == 0, "max_versions_is_writable",
 		  "cannot write 2 to " SYSCTL);

@@ -11,6 +11,7 @@
 #include "ktap.h"
 #include "netspec_raw.h"
 #include "net.h"
+#include "text.h"
 
 #define ADU 64
 #define N_STREAM 1000
@@ -37,30 +38,6 @@ static void fill(unsigned char *p, unsigned int seq, unsigned int len)
 		p[2] = seq >> 8;
 		p[3] = seq;
 	}
-}
-
-/* A receiver bound to 127.0.0.1 on a free port; returns fd, sets *port. */
-static int receiver(unsigned short *port)
-{
-	struct sockaddr_in sin = net_sin(LOOPBACK, 0);
-	socklen_t len = sizeof(sin);
-	long fd = net_socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd < 0 || net_bind(fd, &sin, sizeof(sin)) ||
-	    net_getsockname(fd, &sin, &len))
-		return -1;
-	*port = net_ntohs(sin.sin_port);
-	return fd;
-}
-
-static int sender(unsigned short port)
-{
-	struct sockaddr_in sin = net_sin(LOOPBACK, port);
-	long fd = net_socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd < 0 || net_connect(fd, &sin, sizeof(sin)))
-		return -1;
-	return fd;
 }
 
 /* Receives one datagram within a second; its length, or -errno. */
@@ -115,29 +92,12 @@ static unsigned int stream(int token, int rx, unsigned int n, unsigned int len,
 	return 0;
 }
 
-static unsigned int parse_uint(const char *s)
-{
-	unsigned int v = 0;
-
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (*s++ - '0');
-	return v;
-}
-
 static char procbuf[8192];
 
 /* Reads /proc/net/netspec into procbuf; its length or -errno. */
 static long read_proc(void)
 {
-	long fd = open("/proc/net/netspec", O_RDONLY, 0), n = 0, r;
-
-	if (fd < 0)
-		return fd;
-	while ((r = read(fd, procbuf + n, sizeof(procbuf) - 1 - n)) > 0)
-		n += r;
-	close(fd);
-	procbuf[n] = 0;
-	return r < 0 ? r : n;
+	return read_text("/proc/net/netspec", procbuf, sizeof(procbuf));
 }
 
 /* Splits line (modified) into at most max space-separated fields. */
@@ -326,8 +286,8 @@ int main(int argc, char **argv)
 		  "r=%s ops=%llx protocols=%llx", errname(r),
 		  (unsigned long long)q.ops, (unsigned long long)q.protocols);
 
-	rx = receiver(&port);
-	tx = sender(port);
+	rx = net_udp_receiver(LOOPBACK, &port);
+	tx = net_udp_sender(LOOPBACK, port);
 	if (rx < 0 || tx < 0) {
 		kt_line("# cannot set up sockets on lo");
 		return 1;
