@@ -126,6 +126,7 @@ pub fn build(
             sh.write_file(&stamp_path, &stamp)?;
         }
     }
+    let _lock = if dry_run { None } else { Some(build_lock()?) };
     let target = arch.image_target;
     let started = std::time::Instant::now();
     run_or_print(dry_run, make(sh, arch, &out, &jobs).arg(target))
@@ -135,6 +136,26 @@ pub fn build(
         eprintln!("kernel {} {} {}: built in {:.0?}", base.name, arch.name, profile.name(), started.elapsed());
     }
     Ok(out.join(arch.image_path))
+}
+
+/// One kernel build at a time on this machine: two `make -j` runs on two
+/// cores each take twice as long and can exhaust memory. The lock is held
+/// until the returned file is dropped.
+fn build_lock() -> anyhow::Result<std::fs::File> {
+    let path = project::root().join("target/build/.lock");
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!("kernel: waiting for another kernel build ({})", path.display());
+            file.lock().with_context(|| format!("locking {}", path.display()))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("locking {}", path.display()));
+        }
+    }
+    Ok(file)
 }
 
 /// The arch's defconfig, the fragments merged with the kernel's
