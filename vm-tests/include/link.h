@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Network devices for nolibc guest programs: creating a link with rtnetlink
+ * (a veth pair whose peer lives in another process's network namespace, or
+ * a dummy device), giving it an IPv4 address and bringing it up.
+ * Every call returns 0 or -errno.  Include after net.h.
+ */
+#ifndef NETSPEC_GUEST_LINK_H
+#define NETSPEC_GUEST_LINK_H
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/veth.h>
+
+#define LINK_SIOCSIFADDR	0x8916
+#define LINK_SIOCSIFNETMASK	0x891c
+
+/* Appends an attribute to the message in m; returns it, for nesting. */
+static struct rtattr *link_attr(struct nlmsghdr *m, unsigned short type,
+				const void *data, unsigned int len)
+{
+	struct rtattr *a = (struct rtattr *)((char *)m + NLMSG_ALIGN(m->nlmsg_len));
+
+	a->rta_type = type;
+	a->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	m->nlmsg_len = NLMSG_ALIGN(m->nlmsg_len) + RTA_ALIGN(a->rta_len);
+	return a;
+}
+
+static void link_nest_end(struct nlmsghdr *m, struct rtattr *a)
+{
+	a->rta_len = (char *)m + m->nlmsg_len - (char *)a;
+}
+
+/*
+ * RTM_NEWLINK for a device of kind ("veth" or "dummy") named name; for a
+ * veth, peer is the other end's name and it goes to the network namespace
+ * of process peer_pid.
+ */
+static __attribute__((unused)) long link_create(const char *kind,
+						const char *name,
+						const char *peer, int peer_pid)
+{
+	static unsigned char msg[1024] __attribute__((aligned(4)));
+	struct nlmsghdr *m = (struct nlmsghdr *)msg;
+	struct rtattr *info, *data, *p;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	unsigned int pid = peer_pid;
+	long fd, r;
+
+	memset(msg, 0, sizeof(msg));
+	m->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	m->nlmsg_type = RTM_NEWLINK;
+	m->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+	m->nlmsg_seq = 1;
+	link_attr(m, IFLA_IFNAME, name, strlen(name) + 1);
+	info = link_attr(m, IFLA_LINKINFO, NULL, 0);
+	link_attr(m, IFLA_INFO_KIND, kind, strlen(kind) + 1);
+	if (peer) {
+		data = link_attr(m, IFLA_INFO_DATA, NULL, 0);
+		p = link_attr(m, VETH_INFO_PEER, NULL, 0);
+		/* The peer's ifinfomsg, then its attributes. */
+		m->nlmsg_len += NLMSG_ALIGN(sizeof(struct ifinfomsg));
+		link_attr(m, IFLA_IFNAME, peer, strlen(peer) + 1);
+		link_attr(m, IFLA_NET_NS_PID, &pid, sizeof(pid));
+		link_nest_end(m, p);
+		link_nest_end(m, data);
+	}
+	link_nest_end(m, info);
+
+	fd = net_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	if (fd < 0)
+		return fd;
+	r = net_sendto(fd, msg, m->nlmsg_len, 0, &sa, sizeof(sa));
+	if (r >= 0) {
+		r = net_recvfrom(fd, msg, sizeof(msg), 0, NULL, NULL);
+		if (r >= (long)NLMSG_LENGTH(sizeof(struct nlmsgerr)) &&
+		    m->nlmsg_type == NLMSG_ERROR)
+			r = ((struct nlmsgerr *)NLMSG_DATA(m))->error;
+		else if (r >= 0)
+			r = -EPROTO;
+	}
+	close(fd);
+	return r;
+}
+
+struct link_ifreq_addr {
+	char name[16];
+	struct sockaddr_in addr;
+	char pad[8];
+};
+
+/* Gives interface name address/24 and brings it up. */
+static __attribute__((unused)) long link_addr_up(const char *name,
+						 unsigned int addr)
+{
+	struct link_ifreq_addr ifr;
+	long fd, r;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.name, name, strlen(name) < 15 ? strlen(name) : 15);
+	fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return fd;
+	ifr.addr = net_sin(addr, 0);
+	r = my_syscall3(__NR_ioctl, fd, LINK_SIOCSIFADDR, &ifr);
+	if (!r) {
+		ifr.addr = net_sin(0xffffff00, 0);
+		r = my_syscall3(__NR_ioctl, fd, LINK_SIOCSIFNETMASK, &ifr);
+	}
+	close(fd);
+	return r ? r : net_if_up(name);
+}
+
+#endif /* NETSPEC_GUEST_LINK_H */
