@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// A text symbol.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Symbol {
+    pub addr: u64,
     pub name: String,
     pub size: u64,
 }
@@ -138,23 +139,32 @@ pub fn parse_nm(text: &str) -> Vec<Symbol> {
     text.lines()
         .filter_map(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
-            let [_, size, kind, name] = w[..] else { return None };
+            let [addr, size, kind, name] = w[..] else { return None };
             if !matches!(kind, "t" | "T" | "W" | "w") {
                 return None;
             }
-            Some(Symbol { name: name.to_string(), size: u64::from_str_radix(size, 16).ok()? })
+            Some(Symbol {
+                addr: u64::from_str_radix(addr, 16).ok()?,
+                name: name.to_string(),
+                size: u64::from_str_radix(size, 16).ok()?,
+            })
         })
         .collect()
 }
 
-/// Each symbol goes to the first entry of a set that matches it.
+/// Each symbol goes to the first entry of a set that matches it; an alias
+/// (a second name at an address already counted, as ARM's `sys_x` for
+/// `__se_sys_x`) is counted once.
 pub fn code_size(symbols: &[Symbol]) -> CodeSize {
     let set = |matches: &[Match]| -> Vec<Entry> {
         let mut entries: Vec<Entry> =
             matches.iter().map(|m| Entry { label: m.label(), symbols: Vec::new() }).collect();
+        let mut seen = std::collections::HashSet::new();
         for s in symbols {
             if let Some(i) = matches.iter().position(|m| m.matches(&s.name)) {
-                entries[i].symbols.push((s.name.clone(), s.size));
+                if seen.insert(s.addr) {
+                    entries[i].symbols.push((s.name.clone(), s.size));
+                }
             }
         }
         entries
@@ -216,6 +226,16 @@ mod tests {
                 "ip_cork_release()",
             ],
         );
+    }
+
+    #[test]
+    fn an_alias_counts_once() {
+        let nm = "c04a1b20 000001d8 T __se_sys_customized_send\n\
+            c04a1b20 000001d8 T sys_customized_send\n\
+            c04a1000 00000060 T inet_sendmsg\n";
+        let c = code_size(&parse_nm(nm));
+        assert_eq!((c.specialized_total(), c.generic_total()), (0x1d8, 0x60));
+        assert_eq!(c.specialized[0].symbols, [("__se_sys_customized_send".to_string(), 0x1d8)]);
     }
 
     #[test]
