@@ -8,6 +8,7 @@ pkgs=(
 	gcc-arm-linux-gnueabi gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
 	libclang-dev nix-bin python3-ply python3-git python3-pip
 	qemu-system-arm qemu-system-x86 qemu-system-misc
+	fonts-dejavu-core
 )
 # The default kernel sources. Debian 12 has them (6.12 from backports);
 # elsewhere (Ubuntu) pass a tarball or tree: cargo xtask tree --source ...

@@ -243,6 +243,23 @@ impl Arch {
     }
 }
 
+/// What `cargo xtask bench` adds to a boot: guest time advances one
+/// nanosecond per executed instruction, and never while the guest idles,
+/// so a timing inside the guest is an instruction count; and the random
+/// seed QEMU hands the kernel (x86 setup_data, the device tree's rng-seed)
+/// is the same on every boot, so that hash secrets, ports and randomized
+/// timers are too, and two boots repeat each other.
+pub const BENCH_QEMU_EXTRA: &[&str] = &["-icount", "shift=0,sleep=off", "-seed", "1"];
+
+impl Arch {
+    /// QEMU's arguments for a benchmark boot: [`Arch::qemu_args`] under icount.
+    pub fn bench_qemu_args(&self, kernel: &str, initrd: &str) -> Vec<String> {
+        let mut args = self.qemu_args(kernel, initrd, "");
+        args.extend(BENCH_QEMU_EXTRA.iter().map(|s| s.to_string()));
+        args
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +271,7 @@ mod tests {
         let got: String = ARCHES
             .iter()
             .map(|a| format!("{}: {} {}\n", a.name, a.qemu, a.qemu_args("K", "I", "").join(" ")))
+            .chain(ARCHES.iter().map(|a| format!("{} bench: {} {}\n", a.name, a.qemu, a.bench_qemu_args("K", "I").join(" "))))
             .collect();
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/qemu-cmdlines.txt");
         testkit::golden(std::path::Path::new(path), &got);

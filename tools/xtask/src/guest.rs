@@ -55,8 +55,26 @@ pub fn build(
     selected: &[String],
     dry_run: bool,
 ) -> anyhow::Result<PathBuf> {
+    let programs: Vec<(String, PathBuf)> = selected
+        .iter()
+        .map(|s| (s.clone(), project::root().join(format!("vm-tests/suites/{s}.c"))))
+        .collect();
+    build_programs(sh, base, arch, build, &project::guest_dir(base, arch.name), &programs, dry_run)
+}
+
+/// [`build`] for any programs, each (name, C source) run by init as a suite
+/// named name, with everything under `out`.
+pub fn build_programs(
+    sh: &Shell,
+    base: &str,
+    arch: &Arch,
+    build: &Path,
+    out: &Path,
+    selected: &[(String, PathBuf)],
+    dry_run: bool,
+) -> anyhow::Result<PathBuf> {
     let tree = project::tree_dir(base);
-    let out = project::guest_dir(base, arch.name);
+    let out = out.to_path_buf();
     let headers = out.join("headers");
     let bin = out.join("bin");
     let (a, cross) = (arch.linux_arch, arch.cross_compile);
@@ -76,9 +94,8 @@ pub fn build(
     let cc = arch.guest_cc;
     let flags: Vec<&str> = arch.guest_flags().collect();
     let mut programs = vec![("init".to_string(), project::root().join("vm-tests/init.c"))];
-    for s in selected {
-        programs.push((s.clone(), project::root().join(format!("vm-tests/suites/{s}.c"))));
-    }
+    programs.extend(selected.iter().cloned());
+    let selected: Vec<String> = selected.iter().map(|(name, _)| name.clone()).collect();
     if selected.iter().any(|s| s == RUST_SUITE) {
         build_rust_suite(sh, arch, &bin.join(RUST_SUITE), dry_run)?;
     }
@@ -105,7 +122,7 @@ pub fn build(
     );
     text.push_str(&format!("file /init {} 0755 0 0\n", bin.join("init").display()));
     text.push_str(&format!("file /etc/netspec-suites {} 0644 0 0\n", suites_file.display()));
-    for s in selected {
+    for s in &selected {
         text.push_str(&format!("file /tests/{s} {} 0755 0 0\n", bin.join(s).display()));
     }
     let cpio = out.join("initramfs.cpio");

@@ -6,6 +6,7 @@
 
 mod arch;
 mod base;
+mod bench;
 mod ci;
 mod gen;
 mod guest;
@@ -97,6 +98,9 @@ enum Command {
     VmTest(vmtest::Args),
     /// Run netspec's KUnit suites in the test kernels, under QEMU.
     Kunit(kunit::Args),
+    /// Benchmarks in the bench kernels under QEMU -icount: streams, the send
+    /// path, code size, customization latency, the paper's model.
+    Bench(bench::Args),
     /// Check what can be checked of the Nix flake without nixpkgs.
     NixCheck(nixcheck::Args),
     /// Prove the harness fails where it must (damaged patch, lost config option, panic).
@@ -120,6 +124,7 @@ fn main() -> ExitCode {
         Command::Kernel(a) => kernel::run(a),
         Command::VmTest(a) => vmtest::run(a),
         Command::Kunit(a) => kunit::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::NixCheck(a) => nixcheck::run(a),
         Command::Selftest(a) => selftest::run(a),
         Command::Ci(a) => ci::run(a),

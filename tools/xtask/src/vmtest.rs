@@ -110,7 +110,7 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, suites: &[String], args: &Args
     judge(&log, &log_path, args.kunit)
 }
 
-fn path_str(p: &Path) -> String {
+pub(crate) fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
 
@@ -124,7 +124,7 @@ pub struct Boot {
 /// Runs QEMU, copying the console to `log_path` as it comes, until the guest
 /// ends the run, the harness's end marker is read (and the arch cannot end
 /// it itself), the kernel panics, or the timeout passes.
-fn boot(mut qemu: std::process::Command, arch: &Arch, timeout: Duration, log_path: &Path) -> anyhow::Result<Boot> {
+pub(crate) fn boot(mut qemu: std::process::Command, arch: &Arch, timeout: Duration, log_path: &Path) -> anyhow::Result<Boot> {
     let mut child = qemu
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -196,7 +196,7 @@ fn boot(mut qemu: std::process::Command, arch: &Arch, timeout: Duration, log_pat
 /// failure or the kernel reported a bug; otherwise the one-line summary.
 /// With `kunit`, the KTAP judged is the kernel's (the lines with a printk
 /// timestamp), and it must hold netspec's KUnit suites and nothing else.
-fn judge(boot: &Boot, log_path: &Path, kunit: bool) -> anyhow::Result<String> {
+pub(crate) fn judge(boot: &Boot, log_path: &Path, kunit: bool) -> anyhow::Result<String> {
     let mut report = if kunit { ktap::parse(&ktap::kernel_lines(&boot.console)) } else { ktap::parse(&boot.console) };
     if kunit {
         // init, not the kernel, prints the end marker: it has no timestamp.
