@@ -248,8 +248,12 @@ impl Arch {
 /// so a timing inside the guest is an instruction count; and the random
 /// seed QEMU hands the kernel (x86 setup_data, the device tree's rng-seed)
 /// is the same on every boot, so that hash secrets, ports and randomized
-/// timers are too, and two boots repeat each other.
-pub const BENCH_QEMU_EXTRA: &[&str] = &["-icount", "shift=0,sleep=off", "-seed", "1"];
+/// timers are too; and the real-time clock starts at a fixed date and runs
+/// on guest time, so that reading it at boot (x86 waits for its update
+/// cycle) takes the same instructions whatever the host's clock says.
+/// Two boots then repeat each other.
+pub const BENCH_QEMU_EXTRA: &[&str] =
+    &["-icount", "shift=0,sleep=off", "-seed", "1", "-rtc", "base=2025-01-01T00:00:00,clock=vm"];
 
 impl Arch {
     /// QEMU's arguments for a benchmark boot: [`Arch::qemu_args`] under icount.
