@@ -155,3 +155,246 @@ fn nix_verdict_agrees_with_ktap() {
         assert_eq!(nix, rust, "{}: nix/verdict.awk says pass={nix}, tools/ktap says pass={rust}", log.display());
     }
 }
+
+/// syzkaller's Linux arches, with the kernel-syscalls.toml table each one's
+/// numbers come from and what its ABI adds to a table's number (MIPS n64
+/// numbers its calls from `__NR_Linux`, 5000).
+const SYZKALLER_ARCHES: &[(&str, &str, u32)] = &[
+    ("386", "arch/x86/entry/syscalls/syscall_32.tbl", 0),
+    ("amd64", "arch/x86/entry/syscalls/syscall_64.tbl", 0),
+    ("arm", "arch/arm/tools/syscall.tbl", 0),
+    ("arm64", "scripts/syscall.tbl", 0),
+    ("loong64", "scripts/syscall.tbl", 0),
+    ("mips64le", "arch/mips/kernel/syscalls/syscall_n64.tbl", 5000),
+    ("ppc64le", "arch/powerpc/kernel/syscalls/syscall.tbl", 0),
+    ("riscv64", "scripts/syscall.tbl", 0),
+    ("s390x", "arch/s390/kernel/syscalls/syscall.tbl", 0),
+];
+
+/// A syz-extract `.const` file: the arches line, and each constant's value per arch.
+fn parse_syz_const(text: &str) -> (Vec<String>, Vec<(String, Vec<(String, u64)>)>) {
+    let mut arches = Vec::new();
+    let mut consts = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (name, value) = line.split_once('=').unwrap_or_else(|| panic!("not NAME = VALUE: {line:?}"));
+        let (name, value) = (name.trim(), value.trim());
+        if name == "arches" {
+            arches = value.split(',').map(|a| a.trim().to_string()).collect();
+            continue;
+        }
+        let mut parts = value.split(',').map(str::trim);
+        let default: u64 = parts.next().unwrap().parse().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut per_arch: Vec<(String, u64)> = arches.iter().map(|a| (a.clone(), default)).collect();
+        for p in parts {
+            // arch[:arch...]:value
+            let (names, v) = p.rsplit_once(':').unwrap_or_else(|| panic!("{name}: {p:?} is not arch:value"));
+            let v: u64 = v.parse().unwrap_or_else(|e| panic!("{name}: {e}"));
+            for a in names.split(':') {
+                let slot = per_arch.iter_mut().find(|(x, _)| x == a).unwrap_or_else(|| panic!("{name}: unknown arch {a}"));
+                slot.1 = v;
+            }
+        }
+        consts.push((name.to_string(), per_arch));
+    }
+    (arches, consts)
+}
+
+/// The syscall numbers syzkaller is given are the ones the series wires up.
+#[test]
+fn syzkaller_syscall_numbers_match_the_spec() {
+    let spec = syscalls::parse_spec(&read(&project::root().join("kernel-syscalls.toml"))).unwrap();
+    let path = project::root().join("tools/syzkaller/netspec.txt.const");
+    let (arches, consts) = parse_syz_const(&read(&path));
+    let want: Vec<&str> = SYZKALLER_ARCHES.iter().map(|(a, _, _)| *a).collect();
+    assert_eq!(arches, want, "{}: the arches line", path.display());
+    for s in &spec.syscalls {
+        let name = format!("__NR_{}", s.name);
+        let (_, values) = consts.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("{}: no {name}", path.display()));
+        for (arch, table, offset) in SYZKALLER_ARCHES {
+            let t = spec.tables.iter().find(|t| t.path == *table).unwrap_or_else(|| panic!("kernel-syscalls.toml has no {table}"));
+            let number = u64::from(spec.number(s, t) + offset);
+            let got = values.iter().find(|(a, _)| a == arch).unwrap().1;
+            assert_eq!(got, number, "{}: {name} on {arch} (kernel-syscalls.toml, {table})", path.display());
+        }
+    }
+    let nr = consts.iter().filter(|(n, _)| n.starts_with("__NR_")).count();
+    assert_eq!(nr, spec.syscalls.len(), "{}: a __NR_ constant for a call kernel-syscalls.toml does not have", path.display());
+}
+
+/// The netspec constants syzkaller is given are the UAPI header's.
+#[test]
+fn syzkaller_constants_match_the_uapi() {
+    use netspec_sys::*;
+    let uapi: &[(&str, u64)] = &[
+        ("NETSPEC_OP_QUERY", NETSPEC_OP_QUERY.into()),
+        ("NETSPEC_OP_CUSTOMIZE", NETSPEC_OP_CUSTOMIZE.into()),
+        ("NETSPEC_OP_CANCEL", NETSPEC_OP_CANCEL.into()),
+        ("NETSPEC_OP_INFO", NETSPEC_OP_INFO.into()),
+        ("NETSPEC_PROTO_UDP", NETSPEC_PROTO_UDP.into()),
+        ("NETSPEC_PROTO_TCP", NETSPEC_PROTO_TCP.into()),
+    ];
+    let path = project::root().join("tools/syzkaller/netspec.txt.const");
+    let (_, consts) = parse_syz_const(&read(&path));
+    for (name, values) in consts.iter().filter(|(n, _)| n.starts_with("NETSPEC_")) {
+        let want = uapi.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{}: {name} is not checked here; add it to this test", path.display())).1;
+        for (arch, v) in values {
+            assert_eq!(*v, want, "{}: {name} on {arch}", path.display());
+        }
+    }
+    for (name, _) in uapi {
+        assert!(consts.iter().any(|(n, _)| n == name), "{}: no {name}", path.display());
+    }
+}
+
+/// A syzlang struct or union: its fields as (name, type).
+struct SyzType {
+    union: bool,
+    fields: Vec<(String, String)>,
+}
+
+fn parse_syz_types(text: &str) -> std::collections::BTreeMap<String, SyzType> {
+    let mut types = std::collections::BTreeMap::new();
+    let mut cur: Option<(String, SyzType)> = None;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some((name, t)) = &mut cur {
+            if trimmed.starts_with('}') || trimmed.starts_with(']') {
+                types.insert(name.clone(), cur.take().unwrap().1);
+                continue;
+            }
+            let cols: Vec<&str> = trimmed.split('\t').filter(|c| !c.is_empty()).collect();
+            if cols.len() >= 2 {
+                t.fields.push((cols[0].to_string(), cols[1].to_string()));
+            }
+        } else if let Some(name) = trimmed.strip_suffix(" {") {
+            cur = Some((name.to_string(), SyzType { union: false, fields: vec![] }));
+        } else if let Some(name) = trimmed.strip_suffix(" [").filter(|n| !n.contains(' ')) {
+            cur = Some((name.to_string(), SyzType { union: true, fields: vec![] }));
+        }
+    }
+    types
+}
+
+/// Types syzkaller's own descriptions define, with their size and the
+/// largest alignment they may have: the resources and address unions of
+/// sys/linux/socket*.txt and vnet.txt the netspec ones use (some of
+/// ipv6_addr's options are int64be pairs).
+const SYZ_EXTERNAL: &[(&str, u64, u64)] = &[
+    ("fd", 4, 4),
+    ("sock_udp", 4, 4),
+    ("sock_udp6", 4, 4),
+    ("ipv4_addr", 4, 4),
+    ("ipv6_addr", 16, 8),
+    ("sock_port", 2, 2),
+];
+
+/// (size, alignment) of a syzlang type, with natural alignment.
+fn syz_size(ty: &str, types: &std::collections::BTreeMap<String, SyzType>, resources: &[(String, String)]) -> (u64, u64) {
+    let ty = ty.trim();
+    let int = |t: &str| -> Option<u64> {
+        let bits = t.trim().strip_prefix("int")?.trim_end_matches(|c: char| !c.is_ascii_digit());
+        let bits = bits.split(|c: char| !c.is_ascii_digit()).next()?;
+        bits.parse::<u64>().ok().map(|b| b / 8)
+    };
+    // Arguments of the outermost brackets, split at top-level commas.
+    let args = |t: &str| -> Vec<String> {
+        let inner = &t[t.find('[').unwrap() + 1..t.rfind(']').unwrap()];
+        let (mut out, mut depth, mut cur) = (Vec::new(), 0, String::new());
+        for c in inner.chars() {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                ',' if depth == 0 => {
+                    out.push(cur.trim().to_string());
+                    cur.clear();
+                    continue;
+                }
+                _ => {}
+            }
+            cur.push(c);
+        }
+        out.push(cur.trim().to_string());
+        out
+    };
+    if ty.starts_with("const[") || ty.starts_with("flags[") {
+        let n = int(args(ty).last().unwrap()).unwrap_or_else(|| panic!("{ty}: no intN"));
+        return (n, n);
+    }
+    if ty.starts_with("array[") {
+        let a = args(ty);
+        let (size, align) = syz_size(&a[0], types, resources);
+        let n: u64 = a.get(1).unwrap_or_else(|| panic!("{ty}: variable length")).parse().unwrap();
+        return (size * n, align);
+    }
+    if let Some(n) = int(ty) {
+        return (n, n);
+    }
+    if let Some((_, under)) = resources.iter().find(|(r, _)| r == ty) {
+        return syz_size(under, types, resources);
+    }
+    if let Some((_, size, align)) = SYZ_EXTERNAL.iter().find(|(e, _, _)| *e == ty) {
+        return (*size, *align);
+    }
+    let t = types.get(ty).unwrap_or_else(|| panic!("syzlang type {ty} is unknown to this test"));
+    let (mut size, mut align) = (0u64, 1u64);
+    for (_, f) in &t.fields {
+        let (s, a) = syz_size(f, types, resources);
+        align = align.max(a);
+        size = if t.union { size.max(s) } else { size.div_ceil(a) * a + s };
+    }
+    (size.div_ceil(align) * align, align)
+}
+
+fn field_size<T, F>(_: impl Fn(&T) -> &F) -> usize {
+    std::mem::size_of::<F>()
+}
+
+/// (field name without leading underscores, offset, size) of each field of a C struct.
+macro_rules! c_fields {
+    ($t:ident: $($f:ident),*) => {
+        (stringify!($t), std::mem::size_of::<netspec_sys::$t>(), vec![$((
+            stringify!($f).trim_start_matches('_'),
+            std::mem::offset_of!(netspec_sys::$t, $f),
+            field_size(|s: &netspec_sys::$t| &s.$f),
+        )),*])
+    };
+}
+
+/// The syzlang structs have the UAPI structs' fields, at the same offsets
+/// and of the same sizes, on every arch (the 8-byte fields are 8-aligned, so
+/// 386's 4-byte alignment of int64 changes nothing).
+#[test]
+fn syzkaller_structs_match_the_uapi() {
+    let path = project::root().join("tools/syzkaller/netspec.txt");
+    let text = read(&path);
+    let types = parse_syz_types(&text);
+    let resources: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("resource "))
+        .map(|l| {
+            let (name, rest) = l.split_once('[').unwrap();
+            (name.trim().to_string(), rest.split(']').next().unwrap().to_string())
+        })
+        .collect();
+    let c = [
+        c_fields!(netspec_query: flags, abi_version, ops, protocols, size, __reserved),
+        c_fields!(netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, token, path, __reserved),
+        c_fields!(netspec_cancel: flags, token),
+        c_fields!(netspec_info: flags, token, protocol, path, adu, send_flags, family, port, addr, users, sends, fallbacks, reroutes),
+    ];
+    for (name, size, fields) in c {
+        let t = types.get(name).unwrap_or_else(|| panic!("{}: no struct {name}", path.display()));
+        let mut syz = Vec::new();
+        let mut off = 0u64;
+        for (f, ty) in &t.fields {
+            let (s, a) = syz_size(ty, &types, &resources);
+            off = off.div_ceil(a) * a;
+            assert!(a < 8 || off % 8 == 0, "{}: {name}.{f} would move on 386", path.display());
+            syz.push((f.trim_start_matches('_'), off as usize, s as usize));
+            off += s;
+        }
+        assert_eq!(syz, fields, "{}: struct {name} (name, offset, size) against the UAPI header", path.display());
+        let (total, _) = syz_size(name, &types, &resources);
+        assert_eq!(total as usize, size, "{}: sizeof {name}", path.display());
+    }
+}
