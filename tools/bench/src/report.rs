@@ -345,8 +345,8 @@ fn arch_section(s: &mut String, r: &Results) {
     let _ = writeln!(s, "\n### The send path\n");
     let _ = writeln!(
         s,
-        "Connected UDP socket to an address routed to a dummy device (IFF_NOARP, no queue), 2048 calls after 64 \
-         of warm-up. A call's figure runs from the user-space loop through syscall entry, the send path, \
+        "Connected UDP socket to an address routed to a dummy device (IFF_NOARP, no queue), 2048 calls after 256 \
+         of warm-up and a 200 ms pause for deferred work. A call's figure runs from the user-space loop through syscall entry, the send path, \
          ip_local_out(), neighbour output and dev_queue_xmit() to dummy_xmit(), which frees the buffer (so \
          it includes that free and the return of its send-buffer charge), and back; no receive processing. \
          The next column subtracts a null system call (getppid), which leaves the kernel's send path from \
