@@ -228,7 +228,7 @@ fn plot(r: &bench::Results, path: &Path) -> anyhow::Result<()> {
             .iter()
             .flat_map(|g| senders.iter().filter_map(move |s| ratio(g, s)))
             .fold(1.0f64, f64::max)
-            * 1.4;
+            * 1.75;
         let mut chart = ChartBuilder::on(area)
             .caption(format!("{} (Linux {}): {title}", r.arch, r.base), ("sans-serif", 24))
             .margin(12)
