@@ -1,0 +1,1313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bad input: a million random netspec() and customized_send() calls.
+ *
+ * Each call is one entry of a table of operations (ops[] below), which makes
+ * its arguments from a deterministic PRNG (xorshift64, seed printed; set it
+ * with fuzz_seed=N on the kernel command line, e.g. cargo xtask vm-test
+ * --append fuzz_seed=0x1234 fuzz): ops known and unknown, sizes short, exact,
+ * larger with a zero or a non-zero tail, a page and over, huge; pointers
+ * NULL, low, unmapped, PROT_NONE, kernel, misaligned, read-only, straddling
+ * a PROT_NONE page, or a buffer with a valid, mutated or random struct;
+ * tokens held, cancelled, never issued, 0, negative, huge, with high bits
+ * above the int; descriptors of UDP sockets (IPv4 and IPv6, connected and
+ * not), TCP and UNIX sockets, a pipe, a /proc file, a closed one, random
+ * numbers.  Valid contexts on loopback sockets make real customizations and
+ * sends, which two receivers drain.
+ *
+ * Every result must be a success or an errno documented for that call
+ * (include/uapi/linux/netspec.h, Documentation/networking/netspec.rst, and
+ * send(2), udp(7) and ip(7) for what customized_send() passes on); and where
+ * the arguments decide the result (a size over a page, an unknown op, a
+ * token not held, a flag, an unreadable struct...), it must be exactly that
+ * one, which a small model of the process's tokens and descriptors predicts.
+ * At the end every token still held is cancelled, and neither a token nor
+ * an instance of this process may be left.  init asks kmemleak for a scan
+ * afterwards, and the host fails the run on any kernel report.
+ *
+ * Two more knobs on the kernel command line, for working on this program:
+ * fuzz_calls=N makes N calls instead of a million, and fuzz_profile=1 times
+ * every call (a clock read each) and prints the time per op and per result.
+ *
+ * Guest code links no libgcc: no division or modulo by a variable and no
+ * 64-bit division anywhere (ranges use a multiply-high, times use shifts).
+ */
+#include "ktap.h"
+#include "netspec_raw.h"
+#include "net.h"
+#include "text.h"
+
+#define PAGE 4096
+#define DEFAULT_CALLS 1000000UL
+#define LOOPBACK 0x7f000001
+#define MAX_TOKEN 4096		/* NETSPEC_TOKENS_MAX in net/netspec/netspec.h */
+#define LIVE_MAX 192		/* tokens held at once, well below MAX_TOKEN */
+#define MAX_ADU_V4 (65535 - 8 - 20)
+#define MAX_ADU_V6 (65535 - 8)
+#define ERRNO_SLOTS 134		/* errnos 1..133 (EHWPOISON), generic numbering */
+#define MAX_REPORTS 20
+#define SHUT_WR 1
+#define PROT_READ_ONLY 1
+#define PROT_NOACCESS 0
+#define N_NETSPEC_OPS 4		/* QUERY, CUSTOMIZE, CANCEL, INFO */
+
+/* ---- randomness ---------------------------------------------------------- */
+
+static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+
+static unsigned int rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned int)(rng >> 32);
+}
+
+/* Uniform in [0, n), without a division: the high half of rnd() * n. */
+static unsigned int below(unsigned int n)
+{
+	return (unsigned int)(((unsigned long long)rnd() * n) >> 32);
+}
+
+/* True with probability p/256. */
+static int chance(unsigned int p)
+{
+	return (rnd() & 255) < p;
+}
+
+static unsigned long rnd_long(void)
+{
+	unsigned long v = rnd();
+
+	if (sizeof(long) > 4)
+		v = v << 16 << 16 | rnd();
+	return v;
+}
+
+/* ---- memory --------------------------------------------------------------- */
+
+/*
+ * The only memory the kernel is ever pointed at, so that no random call can
+ * corrupt the program: page-aligned, in .bss.
+ *   pages 0-1  ARENA: argument structs, zero but where a call writes them;
+ *   page 2     GUARD: PROT_NONE, right after the arena, for structs that
+ *              straddle into it;
+ *   pages 3-6  RO: read-only, page 3+n holds a valid struct of netspec op n;
+ *   pages 7-8  HOLE: unmapped.
+ */
+static unsigned char mem[9 * PAGE] __attribute__((aligned(PAGE)));
+#define ARENA (mem)
+#define GUARD (mem + 2 * PAGE)
+#define RO(n) (mem + (3 + (n)) * PAGE)
+#define HOLE (mem + 7 * PAGE)
+
+/* Send buffers (the kernel only reads these). */
+static unsigned char sendbuf[65536 + 64] __attribute__((aligned(8)));
+static unsigned char rbuf[65536];
+
+/* Where a pointer the kernel gets points. */
+enum ptr_class {
+	P_NULL, P_LOW, P_HOLE, P_GUARD, P_KERNEL,	/* nothing readable */
+	P_STRADDLE,	/* readable up to the guard page */
+	P_ARENA, P_MISALIGNED, P_RO,	/* all readable */
+	P_COUNT
+};
+
+static const char *const ptr_names[P_COUNT] = {
+	"null", "low", "unmapped", "prot-none", "kernel", "straddles-guard",
+	"buffer", "misaligned", "read-only",
+};
+
+/* ---- descriptors ----------------------------------------------------------- */
+
+enum fd_kind {
+	K_UNKNOWN,	/* inherited: checked for a documented errno only */
+	K_UDP4_CONN,	/* connected to rx4 */
+	K_UDP4_DUP,	/* dup() of K_UDP4_CONN: the same open file */
+	K_UDP4_NONBLOCK,	/* connected to rx4, O_NONBLOCK */
+	K_UDP4_REFUSED,	/* connected to a port nobody listens on */
+	K_UDP4_UNCONN,
+	K_UDP6_CONN,	/* connected to rx6 */
+	K_UDP6_UNCONN,
+	K_RX4,		/* the receivers, bound, unconnected */
+	K_RX6,
+	K_UDP4_SHUT,	/* connected, shut down for sending */
+	K_TCP,
+	K_UNIX,
+	K_PIPE,
+	K_PROC,
+	K_CLOSED,	/* was open; its number is free */
+	K_COUNT
+};
+
+static const char *const kind_names[K_COUNT] = {
+	"unknown", "udp4-connected", "udp4-dup", "udp4-nonblock",
+	"udp4-refused", "udp4-unconnected", "udp6-connected",
+	"udp6-unconnected", "rx4", "rx6", "udp4-shut", "tcp", "unix", "pipe",
+	"proc", "closed",
+};
+
+struct fd_info {
+	int fd;
+	unsigned char v6;	/* a UDP socket of AF_INET6 */
+	unsigned char connected;
+	unsigned char shut;
+};
+
+static struct fd_info fds[K_COUNT];
+static int first_fd = 1 << 30;	/* below it: inherited descriptors */
+static int rx4 = -1, rx6 = -1;
+static unsigned short port4, port6, closed_port;
+
+/* The kind of descriptor fd, as far as the model knows it. */
+static int kind_of(long fd)
+{
+	int k;
+
+	if (fd < 0 || fd > 0x7fffffff)
+		return K_CLOSED;
+	for (k = 1; k < K_COUNT; k++)
+		if (fds[k].fd == fd && k != K_CLOSED)
+			return k;
+	return fd < first_fd ? K_UNKNOWN : K_CLOSED;
+}
+
+/* ---- the token model -------------------------------------------------------- */
+
+struct token_model {
+	unsigned char live;
+	unsigned char path;
+	unsigned char kind;
+	unsigned int adu;
+};
+
+static struct token_model tokens[MAX_TOKEN + 1];
+static int live_list[MAX_TOKEN + 1], nlive;
+static unsigned int cancelled[16], ncancelled;
+
+static void token_add(int t, unsigned int adu, unsigned int path, int kind)
+{
+	tokens[t].live = 1;
+	tokens[t].adu = adu;
+	tokens[t].path = path;
+	tokens[t].kind = kind;
+	live_list[nlive++] = t;
+}
+
+static void token_del(int t)
+{
+	int i;
+
+	tokens[t].live = 0;
+	for (i = 0; i < nlive; i++)
+		if (live_list[i] == t) {
+			live_list[i] = live_list[--nlive];
+			break;
+		}
+	cancelled[ncancelled++ & 15] = t;
+}
+
+static int held(long long t)
+{
+	return t > 0 && t <= MAX_TOKEN && tokens[t].live;
+}
+
+/* A token: mostly held ones, else every kind of bad one. */
+static unsigned long pick_token(void)
+{
+	unsigned int c = rnd() & 255;
+
+	if (c < 128 && nlive)
+		return live_list[below(nlive)];
+	if (c < 150 && ncancelled)
+		return cancelled[below(ncancelled < 16 ? ncancelled : 16)];
+	if (c < 165)
+		return 0;
+	if (c < 180)
+		return (unsigned int)-1 - below(4);	/* -1..-4 as an int */
+	if (c < 190)
+		return 0x7fffffff;
+	if (c < 200)
+		return 0x80000000;
+	if (c < 230)
+		return 1 + below(MAX_TOKEN + 8);
+	return rnd();
+}
+
+/* ---- results --------------------------------------------------------------- */
+
+struct op;
+typedef void (*op_fn)(struct op *);
+
+/*
+ * One kind of call: a function that makes the arguments, calls and checks,
+ * and the errnos documented for the call.  Calls yet to come go in as rows
+ * of ops[], e.g. close() of a customized socket (its tokens then fail with
+ * EBADF), setsockopt() on a customized socket (EBUSY), SO_ADU.
+ */
+struct op {
+	const char *name;
+	unsigned int weight;	/* in 1/1024 of the calls */
+	unsigned int cheap;	/* in 1/256: arguments that fail fast */
+	op_fn run;
+	const int *errnos;	/* 0-terminated */
+	unsigned char documented[ERRNO_SLOTS];
+	unsigned long calls, ok;
+	unsigned long err[ERRNO_SLOTS];
+	unsigned long long us;	/* time spent, with fuzz_profile=1 */
+};
+
+enum { OP_CUSTOMIZE, OP_CANCEL, OP_QUERY, OP_INFO, OP_UNKNOWN, OP_SEND, N_OPS };
+static struct op ops[N_OPS];
+
+static unsigned long n_calls, n_failed, n_model_failed;
+static unsigned long customized, sent, received;
+static char first_failure[512], first_model_failure[512];
+
+/* The current call, formatted only when it fails. */
+static struct {
+	int send;		/* customized_send(), else netspec() */
+	unsigned long a[4];	/* the raw arguments */
+	int pc;			/* pointer class of a[1] */
+	const unsigned char *view;	/* the struct the kernel read, or NULL */
+	unsigned int view_len;
+	const struct token_model *t;	/* the token's model, for a send */
+} cur;
+
+static const char *errno_name(long e)
+{
+	switch (e) {
+	case ENETUNREACH: return "ENETUNREACH";
+	case EHOSTUNREACH: return "EHOSTUNREACH";
+	case ENOTCONN: return "ENOTCONN";
+	case EINTR: return "EINTR";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	default: return netspec_errname(-e);
+	}
+}
+
+static const char *const op_names[N_NETSPEC_OPS] = {
+	"QUERY", "CUSTOMIZE", "CANCEL", "INFO"
+};
+
+static void format_call(struct kt_buf *b)
+{
+	unsigned int i, w;
+
+	if (cur.send) {
+		kt_puts(b, "customized_send(token=");
+		kt_putu(b, cur.a[0], 16);
+		kt_puts(b, ", buf=");
+	} else {
+		kt_puts(b, "netspec(op=");
+		kt_putu(b, cur.a[0], 16);
+		if (cur.a[0] < N_NETSPEC_OPS) {
+			kt_putc(b, ' ');
+			kt_puts(b, op_names[cur.a[0]]);
+		}
+		kt_puts(b, ", arg=");
+	}
+	kt_putu(b, cur.a[1], 16);
+	kt_puts(b, " [");
+	kt_puts(b, ptr_names[cur.pc]);
+	kt_puts(b, cur.send ? "], len=" : "], size=");
+	kt_putu(b, cur.a[2], 10);
+	if (cur.send) {
+		kt_puts(b, ", flags=");
+		kt_putu(b, cur.a[3], 16);
+	}
+	kt_putc(b, ')');
+	if (cur.send) {
+		kt_puts(b, cur.t ? " token held, adu " : " token not held");
+		if (cur.t) {
+			kt_putu(b, cur.t->adu, 10);
+			kt_puts(b, " path ");
+			kt_putu(b, cur.t->path, 10);
+			kt_puts(b, " socket ");
+			kt_puts(b, kind_names[cur.t->kind]);
+		}
+	}
+	if (cur.view) {
+		kt_puts(b, " struct words:");
+		for (i = 0; i + 4 <= cur.view_len; i += 4) {
+			memcpy(&w, cur.view + i, 4);
+			kt_putc(b, ' ');
+			kt_putu(b, w, 16);
+		}
+	}
+}
+
+static void report(char *first, unsigned long n, const char *what, long r,
+		   const char *why)
+{
+	struct kt_buf b = { .n = 0 };
+
+	kt_puts(&b, "call ");
+	kt_putu(&b, n_calls, 10);
+	kt_puts(&b, ": ");
+	format_call(&b);
+	kt_puts(&b, " = ");
+	if (r < 0) {
+		kt_putc(&b, '-');
+		kt_puts(&b, errno_name(-r));
+		kt_putc(&b, ' ');
+		kt_putu(&b, -r, 10);
+	} else {
+		kt_putu(&b, r, 10);
+	}
+	kt_puts(&b, ": ");
+	kt_puts(&b, why);
+	b.s[b.n] = 0;
+	if (n <= MAX_REPORTS)
+		kt_line("# %s: %s", what, b.s);
+	if (n == 1)
+		memcpy(first, b.s, b.n + 1);
+}
+
+/* A result that is neither a success nor a documented errno of the call. */
+static void fail(long r, const char *why)
+{
+	report(first_failure, ++n_failed, "undocumented", r, why);
+}
+
+/* A documented result, but not the one the arguments decide. */
+static void model_fail(long r, const char *why)
+{
+	report(first_model_failure, ++n_model_failed, "model", r, why);
+}
+
+/*
+ * Counts result r of op, checks that a failure is documented, and, unless
+ * want is ANY, that r is exactly want (0 standing for any success).
+ * Returns whether the call succeeded.
+ */
+#define ANY 1
+static long last_r;	/* for fuzz_profile=1 */
+static unsigned long long us_by_result[ERRNO_SLOTS];
+static unsigned long n_by_result[ERRNO_SLOTS];
+
+static int judge(struct op *op, long r, long want)
+{
+	last_r = r;
+	n_calls++;
+	op->calls++;
+	if (r >= 0)
+		op->ok++;
+	else if (-r < ERRNO_SLOTS && op->documented[-r])
+		op->err[-r]++;
+	else
+		fail(r, "not a documented errno of this call");
+	if (want != ANY && (want == 0 ? r < 0 : r != want))
+		model_fail(r, want == 0 ? "expected success" :
+			   errno_name(-want));
+	return r >= 0;
+}
+
+/* ---- argument structs for netspec() ------------------------------------------ */
+
+static const unsigned int struct_size[N_NETSPEC_OPS] = {
+	sizeof(struct netspec_query), sizeof(struct netspec_customize),
+	sizeof(struct netspec_cancel), sizeof(struct netspec_info),
+};
+static const unsigned int ver0_size[N_NETSPEC_OPS] = {
+	NETSPEC_QUERY_SIZE_VER0, NETSPEC_CUSTOMIZE_SIZE_VER0,
+	NETSPEC_CANCEL_SIZE_VER0, NETSPEC_INFO_SIZE_VER0,
+};
+#define MAX_STRUCT 72	/* the largest: struct netspec_info */
+
+/* An address no user access reaches: above every task size we run. */
+static unsigned long kernel_address(void)
+{
+	if (sizeof(long) > 4)
+		return chance(128) ? ~0UL - (rnd() & 0xfffffff) :
+		       (0x8000UL << 16 << 16 << 16) | rnd();	/* non-canonical */
+	return 0xc0000000UL | (rnd() & 0x3fffffff);
+}
+
+/* A pointer of class c for an object of size bytes. */
+static unsigned char *pointer(int c, unsigned long size, int ro_op)
+{
+	unsigned long off;
+
+	switch (c) {
+	case P_NULL:
+		return NULL;
+	case P_LOW:
+		return (unsigned char *)(unsigned long)(1 + below(PAGE - 1));
+	/* all of [p, p + size) within, when size is one the kernel reads */
+	case P_HOLE:
+		return HOLE + below(2 * PAGE + 1 - (size < PAGE ? size : PAGE));
+	case P_GUARD:
+		return GUARD + below(PAGE + 1 - (size < PAGE ? size : PAGE));
+	case P_KERNEL:
+		return (unsigned char *)kernel_address();
+	case P_STRADDLE:
+		/* starts in the arena, ends in the guard page */
+		off = size > 1 ? 1 + below(size < PAGE ? size - 1 : PAGE - 1) : 0;
+		return GUARD - off;
+	case P_MISALIGNED:
+		return ARENA + (below(PAGE >> 3) << 3) + 1 + below(7);
+	case P_RO:
+		/* all of it within the read-only pages */
+		return RO(ro_op) + (chance(200) || size > PAGE - 64 ? 0 : below(64));
+	default:
+		return ARENA + (below(PAGE >> 3) << 3);
+	}
+}
+
+/* A destination (family, port, addr) for a customize of socket kind k. */
+static void destination(struct netspec_customize *c, int k)
+{
+	const struct fd_info *f = &fds[k];
+	unsigned int lo = net_htonl(LOOPBACK);
+
+	memset(c->addr, 0, sizeof(c->addr));
+	c->port = 0;
+	if (f->connected && chance(200)) {
+		c->family = AF_UNSPEC;
+		return;
+	}
+	c->family = f->v6 ? AF_INET6 : AF_INET;
+	c->port = net_htons(chance(240) ? (f->v6 ? port6 : port4) : closed_port);
+	if (!f->v6) {
+		memcpy(c->addr, &lo, 4);
+	} else if (chance(230)) {
+		c->addr[15] = 1;	/* ::1 */
+	} else {
+		/* ::ffff:127.0.0.1, IPv4 through the IPv6 socket */
+		c->addr[10] = c->addr[11] = 0xff;
+		memcpy(c->addr + 12, &lo, 4);
+		c->port = net_htons(port4);
+	}
+}
+
+/* Mostly small messages: a large one costs a lot under TCG with KASAN. */
+static const unsigned int adus[] = { 0, 0, 1, 8, 32, 64, 100, 512, 1472, 1500 };
+static const int good_kinds[] = {
+	K_UDP4_CONN, K_UDP4_CONN, K_UDP4_CONN, K_UDP4_DUP, K_UDP4_NONBLOCK,
+	K_UDP4_REFUSED, K_UDP4_UNCONN, K_UDP4_UNCONN, K_UDP6_CONN,
+	K_UDP6_UNCONN, K_RX4, K_RX6,
+};
+#define N_GOOD_KINDS (sizeof(good_kinds) / sizeof(good_kinds[0]))
+#define N_ADUS (sizeof(adus) / sizeof(adus[0]))
+
+/* A valid context on one of the UDP sockets, or now and then the same on
+ * any descriptor the program holds (TCP, UNIX, a pipe, a shut socket...).
+ */
+static void valid_customize(struct netspec_customize *c)
+{
+	int k = chance(24) ? 1 + below(K_COUNT - 1) : good_kinds[below(N_GOOD_KINDS)];
+
+	memset(c, 0, sizeof(*c));
+	c->fd = fds[k].fd;
+	c->protocol = NETSPEC_PROTO_UDP;
+	c->adu = chance(4) ? below(MAX_ADU_V6 + 2) : adus[below(N_ADUS)];
+	if (chance(56))
+		c->send_flags = (chance(128) ? MSG_DONTWAIT : 0) |
+				(chance(128) ? MSG_NOSIGNAL : 0);
+	destination(c, k);
+}
+
+/*
+ * Writes a valid struct of netspec op at p, through an aligned copy: p may
+ * be misaligned, which ARMv4 cannot store to directly.
+ */
+static void valid_struct(int op, unsigned char *p)
+{
+	union {
+		struct netspec_query q;
+		struct netspec_customize c;
+		struct netspec_cancel x;
+		struct netspec_info i;
+	} u;
+
+	memset(&u, 0, sizeof(u));
+	if (op == NETSPEC_OP_CUSTOMIZE)
+		valid_customize(&u.c);
+	else if (op == NETSPEC_OP_CANCEL)
+		u.x.token = pick_token();
+	else if (op == NETSPEC_OP_INFO)
+		u.i.token = pick_token();
+	memcpy(p, &u, struct_size[op]);
+}
+
+/* Changes one to three fields of the n-byte struct at p. */
+static void mutate(unsigned char *p, unsigned int n)
+{
+	static const unsigned int values[] = {
+		0, 1, 2, 3, 10, 0x40, 0x4000, 0x4040, 0xff, 0xffff, 4096, 4097,
+		65507, 65508, 65527, 65528, 0x7fffffff, 0x80000000, 0xffffffff,
+	};
+	unsigned int i, k = 1 + below(3), v;
+
+	for (i = 0; i < k; i++) {
+		unsigned int at = below(n >> 2) << 2;
+
+		v = chance(160) ? values[below(sizeof(values) / sizeof(values[0]))] :
+				  rnd();
+		if (chance(64))
+			p[at + below(4)] = v;	/* one byte */
+		else
+			memcpy(p + at, &v, 4);
+	}
+}
+
+/*
+ * What a customize of struct c must return, checked as net/netspec/inst.c
+ * checks it: an errno, 0 for a token, or ANY for a descriptor the model does
+ * not know.
+ */
+static long customize_model(const struct netspec_customize *c)
+{
+	static const unsigned char zero[16];
+	const struct fd_info *f;
+	int k;
+
+	if (c->flags || c->__reserved ||
+	    (c->send_flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)))
+		return -EINVAL;
+	if (c->protocol != NETSPEC_PROTO_UDP)
+		return -EPROTONOSUPPORT;
+	k = kind_of(c->fd);
+	if (k == K_UNKNOWN)
+		return ANY;
+	if (k == K_CLOSED)
+		return -EBADF;
+	if (k == K_PIPE || k == K_PROC)
+		return -ENOTSOCK;
+	if (k == K_TCP || k == K_UNIX)
+		return -EPROTOTYPE;
+	f = &fds[k];
+	if (c->adu > (f->v6 ? MAX_ADU_V6 : MAX_ADU_V4))
+		return -EMSGSIZE;
+	switch (c->family) {
+	case AF_UNSPEC:
+		if (c->port || memcmp(c->addr, zero, 16))
+			return -EINVAL;
+		if (!f->connected)
+			return -EDESTADDRREQ;
+		break;
+	case AF_INET:
+		if (f->v6)
+			return -EAFNOSUPPORT;
+		if (memcmp(c->addr + 4, zero, 12) || !c->port)
+			return -EINVAL;
+		break;
+	case AF_INET6:
+		if (!f->v6)
+			return -EAFNOSUPPORT;
+		if (!c->port)
+			return -EINVAL;
+		break;
+	default:
+		return -EAFNOSUPPORT;
+	}
+	return f->shut ? -EPIPE : 0;
+}
+
+/* After a successful call: what the kernel wrote back must be right. */
+static void check_output(unsigned int op, long r, const unsigned char *view,
+			 const unsigned char *p, int writable)
+{
+	union {
+		struct netspec_query q;
+		struct netspec_customize c;
+		struct netspec_cancel x;
+		struct netspec_info i;
+	} in, out;
+
+	memcpy(&in, view, struct_size[op]);
+	if (writable)
+		memcpy(&out, p, struct_size[op]);
+	switch (op) {
+	case NETSPEC_OP_CUSTOMIZE: {
+		int k = kind_of(in.c.fd);
+
+		if (r < 1 || r > MAX_TOKEN || held(r)) {
+			fail(r, "a token out of range or already held");
+			break;
+		}
+		if (!writable)
+			fail(r, "customize succeeded with a read-only struct");
+		else if (out.c.token != r || out.c.path > NETSPEC_PATH_UDP4 ||
+			 (out.c.path == NETSPEC_PATH_UDP4 && (!in.c.adu || fds[k].v6)))
+			fail(r, "token or path written back wrong");
+		token_add(r, in.c.adu, writable ? out.c.path : 0, k);
+		customized++;
+		break;
+	}
+	case NETSPEC_OP_CANCEL:
+		if (held(in.x.token))
+			token_del(in.x.token);
+		break;
+	case NETSPEC_OP_INFO:
+		if (!held(in.i.token))
+			break;
+		if (!writable || out.i.adu != tokens[in.i.token].adu ||
+		    out.i.protocol != NETSPEC_PROTO_UDP ||
+		    out.i.path > tokens[in.i.token].path || out.i.users < 1)
+			fail(r, "info differs from the token's context");
+		else	/* eviction demotes an instance to the generic path */
+			tokens[in.i.token].path = out.i.path;
+		break;
+	case NETSPEC_OP_QUERY:
+		if (!writable || out.q.abi_version != NETSPEC_ABI_VERSION ||
+		    out.q.ops != 0xf || out.q.protocols != 1 || out.q.size != 32)
+			fail(r, "query reports something else");
+		break;
+	}
+}
+
+/*
+ * One netspec() call of operation op_raw (an unsigned int for the kernel;
+ * on 64-bit, bits above it must not matter): makes the arguments, calls,
+ * and checks the result against the model.
+ */
+static void netspec_random(struct op *o, unsigned long op_raw)
+{
+	unsigned int op = (unsigned int)op_raw;
+	int known = op < N_NETSPEC_OPS;
+	unsigned int ssize = struct_size[known ? op : 0];
+	unsigned int sc = rnd() & 255, pc, i;
+	unsigned long size;
+	unsigned char *p, *tail = NULL;
+	unsigned char view[MAX_STRUCT + 8] __attribute__((aligned(8)));
+	int readable, tail_nonzero = 0, bad_flags = 0;
+	long r, want;
+
+	/* size: mostly exact */
+	if (sc < 150)
+		size = ssize;
+	else if (sc < 160)
+		size = 0;
+	else if (sc < 175)
+		size = below(ssize);
+	else if (sc < 200)
+		size = ssize + 1 + below(64);
+	else if (sc < 215)
+		size = ssize + 1 + below(PAGE - ssize);
+	else if (sc < 222)
+		size = PAGE;
+	else if (sc < 229)
+		size = PAGE + 1 + below(64);
+	else if (sc < 236 && sizeof(long) > 4)
+		size = (1UL << 16 << 16) + ssize;	/* a truncation would see ssize */
+	else
+		size = rnd_long() | (1UL << (sizeof(long) * 8 - 1 - below(19)));
+
+	/* pointer: mostly a buffer */
+	pc = rnd() & 255;
+	pc = pc < 170 ? P_ARENA : pc < 180 ? P_MISALIGNED : pc < 200 ? P_RO :
+	     below(P_STRADDLE + 1);
+	if (chance(o->cheap))
+		switch (rnd() & 3) {
+		case 0:
+			size = PAGE + 1 + (rnd() & 0xfffff);
+			break;
+		case 1:
+			size = below(ver0_size[known ? op : 0]);
+			break;
+		case 2:
+			size = ssize;
+			pc = P_KERNEL;
+			break;
+		default:
+			size = ssize;
+			pc = P_ARENA;
+			bad_flags = 1;
+			break;
+		}
+	p = pointer(pc, size, known && chance(200) ? op : below(N_NETSPEC_OPS));
+
+	/* contents of a buffer: valid, mutated or random */
+	if (pc == P_ARENA || pc == P_MISALIGNED) {
+		/* an unknown op gets the smallest struct's worth */
+		unsigned int c = rnd() & 255, kind = known ? op : NETSPEC_OP_QUERY;
+
+		if (c < 100) {
+			valid_struct(kind, p);
+		} else if (c < 220) {
+			valid_struct(kind, p);
+			mutate(p, ssize);
+		} else {
+			for (i = 0; i < ssize; i++)
+				p[i] = rnd();
+		}
+		if (bad_flags)	/* every struct starts with its flags */
+			p[0] = 1 + below(255);
+		if (size > ssize && size <= PAGE && chance(100)) {
+			tail = p + ssize + below(size - ssize);
+			*tail = 1 + below(255);
+			tail_nonzero = 1;
+		}
+	}
+	readable = pc >= P_ARENA && size <= PAGE;
+	if (readable) {
+		memcpy(view, p, ssize);
+		if (pc == P_RO)
+			for (i = ssize; i < size; i++)
+				tail_nonzero |= p[i];
+	}
+
+	/* What the arguments decide, in the order the kernel checks them. */
+	if (size > PAGE)
+		want = -E2BIG;
+	else if (!known)
+		want = -EOPNOTSUPP;
+	else if (size < ver0_size[op])
+		want = -EINVAL;
+	else if (pc < P_STRADDLE)
+		want = -EFAULT;
+	else if (pc == P_STRADDLE)
+		want = ANY;	/* EFAULT, or E2BIG if a non-zero tail came first */
+	else if (tail_nonzero)
+		want = -E2BIG;
+	else if (op == NETSPEC_OP_QUERY)
+		want = ((const struct netspec_query *)view)->flags ||
+		       ((const struct netspec_query *)view)->__reserved ? -EINVAL :
+		       pc == P_RO ? -EFAULT : 0;
+	else if (op == NETSPEC_OP_CUSTOMIZE)
+		want = customize_model((const void *)view);
+	else if (op == NETSPEC_OP_CANCEL)
+		want = ((const struct netspec_cancel *)view)->flags ? -EINVAL :
+		       held(((const struct netspec_cancel *)view)->token) ? 0 :
+		       -EBADF;
+	else
+		want = ((const struct netspec_info *)view)->flags ? -EINVAL :
+		       !held(((const struct netspec_info *)view)->token) ? -EBADF :
+		       pc == P_RO ? -EFAULT : 0;
+	if (op == NETSPEC_OP_CUSTOMIZE && want == 0 && pc == P_RO)
+		want = -EFAULT;
+
+	cur.send = 0;
+	cur.a[0] = op_raw;
+	cur.a[1] = (unsigned long)p;
+	cur.a[2] = size;
+	cur.pc = pc;
+	cur.view = readable ? view : NULL;
+	cur.view_len = size < ssize ? size : ssize;
+	r = my_syscall3(__NR_netspec, op_raw, p, size);
+	if (judge(o, r, want)) {
+		if (!known)
+			fail(r, "an unknown op succeeded");
+		else
+			check_output(op, r, view, p, pc != P_RO);
+	}
+
+	if (pc == P_ARENA || pc == P_MISALIGNED) {
+		/* The kernel writes back its own struct, nothing past it. */
+		if (!tail_nonzero)
+			for (i = ssize; i < ssize + 8; i++)
+				if (p[i])
+					fail(r, "the kernel wrote past its struct");
+		memset(p, 0, ssize);
+		if (tail)
+			*tail = 0;
+	}
+}
+
+static void op_query(struct op *o)
+{
+	netspec_random(o, NETSPEC_OP_QUERY);
+}
+
+static void op_customize(struct op *o)
+{
+	/* With enough tokens held, cancel one instead of making another. */
+	if (nlive >= LIVE_MAX) {
+		struct netspec_cancel *c = (struct netspec_cancel *)ARENA;
+		int t = live_list[below(nlive)];
+
+		c->token = t;
+		cur.send = 0;
+		cur.a[0] = NETSPEC_OP_CANCEL;
+		cur.a[1] = (unsigned long)c;
+		cur.a[2] = sizeof(*c);
+		cur.pc = P_ARENA;
+		cur.view = NULL;
+		if (judge(&ops[OP_CANCEL], netspec_call(NETSPEC_OP_CANCEL, c,
+							sizeof(*c)), 0))
+			token_del(t);
+		c->token = 0;
+		return;
+	}
+	netspec_random(o, NETSPEC_OP_CUSTOMIZE);
+}
+
+static void op_cancel(struct op *o)
+{
+	netspec_random(o, NETSPEC_OP_CANCEL);
+}
+
+static void op_info(struct op *o)
+{
+	unsigned long op = NETSPEC_OP_INFO;
+
+	/* The kernel reads op as an unsigned int: high bits do not matter. */
+	if (sizeof(long) > 4 && chance(16))
+		op |= (unsigned long)(rnd() | 1) << 16 << 16;
+	netspec_random(o, op);
+}
+
+static void op_unknown(struct op *o)
+{
+	netspec_random(o, chance(128) ? N_NETSPEC_OPS + below(60) :
+			  chance(128) ? (rnd() | 0x80000000) : rnd() | N_NETSPEC_OPS);
+}
+
+/* ---- customized_send() ---------------------------------------------------------- */
+
+static void op_send(struct op *o)
+{
+	unsigned long token_raw, len, flags_raw = 0;
+	unsigned int bc = rnd() & 255;
+	const struct token_model *t;
+	unsigned char *buf;
+	int pc, good;
+	long r, want;
+
+	token_raw = pick_token();
+	if (chance(o->cheap)) {
+		if (chance(128))
+			token_raw = chance(128) ? 0 : MAX_TOKEN + 1 + below(1 << 20);
+		else
+			flags_raw = rnd() | 1;
+	}
+	if (sizeof(long) > 4 && chance(8))
+		token_raw |= (unsigned long)rnd() << 16 << 16;	/* the kernel takes an int */
+	t = held((int)token_raw) ? &tokens[(int)token_raw] : NULL;
+
+	good = t && flags_raw == 0 && chance(180);
+	if (good) {
+		len = t->adu ? t->adu : chance(248) ? below(1500) : below(65536 + 32);
+		flags_raw = chance(200) ? 0 : MSG_DONTWAIT;
+	} else {
+		unsigned int lc = rnd() & 255;
+
+		len = lc < 100 && t ? t->adu + (chance(128) ? 1 : -1UL) :
+		      lc < 170 ? adus[below(N_ADUS)] :
+		      lc < 200 ? below(2048) :
+		      lc < 210 ? below(70000) :
+		      lc < 230 ? 0 : rnd_long();
+		if (!flags_raw)
+			flags_raw = chance(150) ? 0 : chance(128) ? MSG_DONTWAIT :
+				    chance(128) ? 1UL << below(32) : rnd_long();
+	}
+
+	if (good || bc < 180) {
+		pc = P_ARENA;
+		buf = sendbuf + (chance(200) ? 0 : 1 + below(63));
+	} else if (bc < 200) {
+		pc = P_RO;
+		buf = RO(below(N_NETSPEC_OPS));
+	} else {
+		pc = below(P_STRADDLE + 1);
+		buf = pointer(pc, len, 0);
+	}
+
+	if ((unsigned int)flags_raw & ~MSG_DONTWAIT)
+		want = -EINVAL;
+	else if (!t)
+		want = -EBADF;
+	else if (t->adu && len != t->adu)
+		want = -EINVAL;
+	else
+		want = ANY;	/* as send() on the socket would */
+
+	cur.send = 1;
+	cur.a[0] = token_raw;
+	cur.a[1] = (unsigned long)buf;
+	cur.a[2] = len;
+	cur.a[3] = flags_raw;
+	cur.pc = pc;
+	cur.view = NULL;
+	cur.t = t;
+	r = my_syscall4(__NR_customized_send, token_raw, buf, len, flags_raw);
+	if (judge(o, r, want)) {
+		if ((unsigned long)r != len)
+			fail(r, "a send returned another length than it was given");
+		sent++;
+	}
+}
+
+/* ---- the op table -------------------------------------------------------------- */
+
+static const int netspec_common[] = { EINVAL, E2BIG, EFAULT, 0 };
+static const int customize_errnos[] = {
+	EINVAL, E2BIG, EFAULT, EBADF, ENOTSOCK, EPROTONOSUPPORT, EPROTOTYPE,
+	EAFNOSUPPORT, EDESTADDRREQ, EMSGSIZE, EPIPE, EMFILE, ENOMEM, 0
+};
+static const int token_errnos[] = { EINVAL, E2BIG, EFAULT, EBADF, 0 };
+static const int unknown_errnos[] = { EOPNOTSUPP, E2BIG, 0 };
+/* EBADF, EINVAL, EFAULT of its own; the rest as send(2) on a UDP socket
+ * documents them, with udp(7) and ip(7) (routing and ICMP errors).
+ */
+static const int send_errnos[] = {
+	EBADF, EINVAL, EFAULT, EAGAIN, ECONNREFUSED, EMSGSIZE, ENOBUFS,
+	ENOMEM, EACCES, EPERM, ENETUNREACH, EHOSTUNREACH, EDESTADDRREQ,
+	ENOTCONN, EPIPE, EINTR, 0
+};
+
+/*
+ * The mix: most calls fail fast (a size over a page, a short struct, a
+ * kernel pointer, a flag, a token not held), which keeps a million calls
+ * affordable under TCG with KASAN; the rest make about 1% successful
+ * customizes, cancels, infos and queries and 2-3% sends, which cost a
+ * hundred times more.
+ */
+static struct op ops[N_OPS] = {
+	[OP_CUSTOMIZE] = { "customize", 200, 184, op_customize, customize_errnos },
+	[OP_CANCEL] = { "cancel", 120, 140, op_cancel, token_errnos },
+	[OP_QUERY] = { "query", 60, 128, op_query, netspec_common },
+	[OP_INFO] = { "info", 120, 108, op_info, token_errnos },
+	[OP_UNKNOWN] = { "unknown-op", 60, 0, op_unknown, unknown_errnos },
+	[OP_SEND] = { "customized_send", 464, 228, op_send, send_errnos },
+};
+
+static struct op *pick_op(unsigned int total)
+{
+	unsigned int w = below(total), i;
+
+	for (i = 0; i < N_OPS - 1; i++) {
+		if (w < ops[i].weight)
+			break;
+		w -= ops[i].weight;
+	}
+	return &ops[i];
+}
+
+/* ---- setup ------------------------------------------------------------------- */
+
+static long mprotect_pages(void *p, unsigned long len, int prot)
+{
+	return my_syscall3(__NR_mprotect, p, len, prot);
+}
+
+static int udp6_socket(int connect_to_rx6, unsigned short *port)
+{
+	struct sockaddr_in6 s6 = { 0 };
+	socklen_t l6 = sizeof(s6);
+	long fd = net_socket(AF_INET6, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	s6.sin6_family = AF_INET6;
+	s6.sin6_addr.s6_addr[15] = 1;
+	if (port) {
+		if (net_bind(fd, &s6, sizeof(s6)) || net_getsockname(fd, &s6, &l6))
+			return -1;
+		*port = net_ntohs(s6.sin6_port);
+	} else if (connect_to_rx6) {
+		s6.sin6_port = net_htons(port6);
+		if (net_connect(fd, &s6, sizeof(s6)))
+			return -1;
+	}
+	return fd;
+}
+
+static void set_fd(int k, long fd, int v6, int connected)
+{
+	fds[k].fd = fd;
+	fds[k].v6 = v6;
+	fds[k].connected = connected;
+}
+
+static const char *setup(void)
+{
+	struct sockaddr_in sin;
+	int pipefd[2], i;
+	long fd;
+
+	if (net_if_up("lo"))
+		return "cannot bring lo up";
+	rx4 = net_udp_receiver(LOOPBACK, &port4);
+	rx6 = udp6_socket(0, &port6);
+	if (rx4 < 0 || rx6 < 0)
+		return "cannot bind the receivers";
+	first_fd = rx4 < rx6 ? rx4 : rx6;
+	set_fd(K_RX4, rx4, 0, 0);
+	set_fd(K_RX6, rx6, 1, 0);
+
+	/* A port nobody listens on: bind, note it, close. */
+	fd = net_udp_receiver(LOOPBACK, &closed_port);
+	if (fd < 0)
+		return "cannot find a free port";
+	close(fd);
+
+	set_fd(K_UDP4_CONN, net_udp_sender(LOOPBACK, port4), 0, 1);
+	set_fd(K_UDP4_DUP, my_syscall1(__NR_dup, fds[K_UDP4_CONN].fd), 0, 1);
+	fd = net_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	sin = net_sin(LOOPBACK, port4);
+	if (fd >= 0 && net_connect(fd, &sin, sizeof(sin)))
+		fd = -1;
+	set_fd(K_UDP4_NONBLOCK, fd, 0, 1);
+	set_fd(K_UDP4_REFUSED, net_udp_sender(LOOPBACK, closed_port), 0, 1);
+	set_fd(K_UDP4_UNCONN, net_socket(AF_INET, SOCK_DGRAM, 0), 0, 0);
+	set_fd(K_UDP6_CONN, udp6_socket(1, NULL), 1, 1);
+	set_fd(K_UDP6_UNCONN, udp6_socket(0, NULL), 1, 0);
+	set_fd(K_UDP4_SHUT, net_udp_sender(LOOPBACK, port4), 0, 1);
+	fds[K_UDP4_SHUT].shut = 1;
+	if (fds[K_UDP4_SHUT].fd < 0 ||
+	    my_syscall2(__NR_shutdown, fds[K_UDP4_SHUT].fd, SHUT_WR))
+		return "cannot shut a socket down";
+	set_fd(K_TCP, net_socket(AF_INET, SOCK_STREAM, 0), 0, 0);
+	set_fd(K_UNIX, net_socket(1 /* AF_UNIX */, SOCK_DGRAM, 0), 0, 0);
+	if (my_syscall2(__NR_pipe2, pipefd, 0))
+		return "cannot make a pipe";
+	/* One end; the other is closed, so the model knows every descriptor. */
+	i = chance(128);
+	set_fd(K_PIPE, pipefd[i], 0, 0);
+	close(pipefd[!i]);
+	set_fd(K_PROC, open("/proc/version", O_RDONLY, 0), 0, 0);
+	/* Last, so that no later descriptor takes its number. */
+	fd = open("/proc/version", O_RDONLY, 0);
+	close(fd);
+	set_fd(K_CLOSED, fd, 0, 0);
+	for (i = 1; i < K_COUNT; i++)
+		if (fds[i].fd < 0)
+			return kind_names[i];
+
+	/* Large receive queues, drained often: few datagrams dropped. */
+	i = 1 << 20;
+	net_setsockopt(rx4, SOL_SOCKET, SO_RCVBUF, &i, sizeof(i));
+	net_setsockopt(rx6, SOL_SOCKET, SO_RCVBUF, &i, sizeof(i));
+
+	for (i = 0; i < (int)sizeof(sendbuf); i++)
+		sendbuf[i] = rnd();
+	for (i = 0; i < N_NETSPEC_OPS; i++)
+		valid_struct(i, RO(i));
+	if (mprotect_pages(RO(0), 4 * PAGE, PROT_READ_ONLY) ||
+	    mprotect_pages(GUARD, PAGE, PROT_NOACCESS) ||
+	    munmap(HOLE, 2 * PAGE))
+		return "cannot set up the memory";
+	return NULL;
+}
+
+/* Reads the datagrams waiting at the receivers. */
+static void drain(void)
+{
+	while (net_recvfrom(rx4, rbuf, sizeof(rbuf), MSG_DONTWAIT, NULL, NULL) >= 0)
+		received++;
+	while (net_recvfrom(rx6, rbuf, sizeof(rbuf), MSG_DONTWAIT, NULL, NULL) >= 0)
+		received++;
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static struct net_ts64 now(void)
+{
+	struct net_ts64 t = { 0, 0 };
+
+#ifdef __NR_clock_gettime64
+	my_syscall2(__NR_clock_gettime64, 1, &t);
+#else
+	my_syscall2(__NR_clock_gettime, 1, &t);
+#endif
+	return t;
+}
+
+/* Without a division: 4295 / 2^32 is 1.0000076e-6, 4294967 / 2^32 1e-3. */
+static unsigned long long now_ms(void)
+{
+	struct net_ts64 t = now();
+
+	return t.sec * 1000 + (((unsigned long long)(unsigned int)t.nsec * 4295) >> 32);
+}
+
+static unsigned long long now_us(void)
+{
+	struct net_ts64 t = now();
+
+	return t.sec * 1000000 +
+	       (((unsigned long long)(unsigned int)t.nsec * 4294967) >> 32);
+}
+
+/* A number after name= on the kernel command line, else dflt. */
+static unsigned long long cmdline_number(const char *name, unsigned long long dflt)
+{
+	static char text[1024];
+	unsigned long long v = 0;
+	char *p;
+
+	if (read_text("/proc/cmdline", text, sizeof(text)) < 0 ||
+	    !(p = find(text, name)))
+		return dflt;
+	p += strlen(name);
+	if (p[0] == '0' && p[1] == 'x') {
+		for (p += 2;; p++) {
+			int d = *p >= '0' && *p <= '9' ? *p - '0' :
+				*p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+
+			if (d < 0)
+				break;
+			v = v << 4 | d;
+		}
+		return v;
+	}
+	return parse_uint(p);
+}
+
+/* Whether /proc/net/netspec has a row made by this process (cache.c). */
+static int proc_rows_of_this_pid(void)
+{
+	static char text[65536];
+	char pid[16], *p;
+	long n = read_text("/proc/net/netspec", text, sizeof(text));
+
+	if (n < 0 || n >= (long)sizeof(text) - 1)
+		return -1;
+	u64toa_r(getpid(), pid);
+	for (p = text; (p = strchr(p, '\n')); ) {
+		char *f = ++p;
+
+		while (*f && *f != ' ' && *f != '\n')
+			f++;
+		if (*f == ' ' && !strncmp(f + 1, pid, strlen(pid)) &&
+		    f[1 + strlen(pid)] == ' ')
+			return 1;
+	}
+	return 0;
+}
+
+static void print_counts(void)
+{
+	unsigned int i, e;
+
+	for (i = 0; i < N_OPS; i++) {
+		struct kt_buf b = { .n = 0 };
+
+		kt_puts(&b, ops[i].name);
+		kt_puts(&b, ": calls ");
+		kt_putu(&b, ops[i].calls, 10);
+		kt_puts(&b, " ok ");
+		kt_putu(&b, ops[i].ok, 10);
+		if (ops[i].us) {
+			kt_puts(&b, " us ");
+			kt_putu(&b, ops[i].us, 10);
+		}
+		for (e = 1; e < ERRNO_SLOTS; e++) {
+			if (!ops[i].err[e])
+				continue;
+			kt_putc(&b, ' ');
+			kt_puts(&b, errno_name(e));
+			kt_putc(&b, ' ');
+			kt_putu(&b, ops[i].err[e], 10);
+		}
+		b.s[b.n] = 0;
+		kt_line("# fuzz: %s", b.s);
+	}
+}
+
+int main(void)
+{
+	unsigned long long seed, t0, ms;
+	unsigned long i, ncalls, total_w = 0;
+	const char *err;
+	int t, left, bad_cancel = 0, still_held = 0, profile;
+	unsigned int k;
+	long r;
+
+	kt_plan(1, 6);
+	seed = cmdline_number("fuzz_seed=", 0);
+	if (!seed) {
+		struct net_ts64 ts = { 0, 0 };
+
+#ifdef __NR_clock_gettime64
+		my_syscall2(__NR_clock_gettime64, 1, &ts);
+#else
+		my_syscall2(__NR_clock_gettime, 1, &ts);
+#endif
+		seed = (unsigned long long)ts.nsec << 20 ^ ts.sec ^ 0x5eed;
+	}
+	rng = seed;
+	ncalls = cmdline_number("fuzz_calls=", DEFAULT_CALLS);
+	profile = cmdline_number("fuzz_profile=", 0);
+	kt_line("# fuzz: seed 0x%llx (again: cargo xtask vm-test --append fuzz_seed=0x%llx fuzz)",
+		seed, seed);
+
+	err = setup();
+	if (!kt_result(!err, "setup", "%s", err))
+		return 1;
+	for (k = 0; k < N_OPS; k++) {
+		const int *e;
+
+		for (e = ops[k].errnos; *e; e++)
+			ops[k].documented[*e] = 1;
+		total_w += ops[k].weight;
+	}
+
+	t0 = now_ms();
+	for (i = 0; i < ncalls; ) {
+		struct op *o = pick_op(total_w);
+
+		if (profile) {
+			unsigned long long t1 = now_us();
+
+			unsigned long long us;
+
+			o->run(o);
+			us = now_us() - t1;
+			o->us += us;
+			if (last_r <= 0 && -last_r < ERRNO_SLOTS) {
+				us_by_result[-last_r] += us;
+				n_by_result[-last_r]++;
+			}
+		} else {
+			o->run(o);
+		}
+		i = n_calls;
+		if (!(i & 63))
+			drain();
+	}
+	ms = now_ms() - t0;
+	net_sleep_ms(20);
+	drain();
+
+	kt_line("# fuzz: %lu calls in %llu ms", n_calls, ms);
+	print_counts();
+	for (k = 0; k < ERRNO_SLOTS; k++)
+		if (n_by_result[k])
+			kt_line("# fuzz: profile: %s calls %lu us %llu", errno_name(k),
+				n_by_result[k], us_by_result[k]);
+	kt_line("# fuzz: customizes ok %lu, datagrams sent %lu, received %lu",
+		customized, sent, received);
+
+	kt_result(!n_failed, "every_result_is_success_or_a_documented_errno",
+		  "%lu bad results, the first: %s", n_failed, first_failure);
+	kt_result(!n_model_failed, "every_result_is_the_one_the_arguments_decide",
+		  "%lu unexpected results, the first: %s", n_model_failed,
+		  first_model_failure);
+	/* At least 0.5% of the calls each; every datagram received was sent. */
+	kt_result(customized * 200 >= n_calls && sent * 200 >= n_calls &&
+		  ops[OP_CANCEL].ok * 200 >= n_calls &&
+		  ops[OP_INFO].ok * 200 >= n_calls && received && received <= sent,
+		  "real_customizes_sends_cancels_and_infos_happened",
+		  "customizes %lu sends %lu cancels %lu infos %lu received %lu",
+		  customized, sent, ops[OP_CANCEL].ok, ops[OP_INFO].ok, received);
+
+	/* Cancel what is held; then no token of this process may answer. */
+	left = nlive;
+	while (nlive) {
+		t = live_list[0];
+		r = netspec_cancel(t);
+		if (r) {
+			kt_line("# cancel of held token %d: %s", t, errname(r));
+			bad_cancel++;
+		}
+		token_del(t);
+	}
+	for (t = 1; t <= MAX_TOKEN + 1; t++) {
+		struct netspec_info in;
+
+		if (netspec_info(t, &in) != -EBADF)
+			still_held++;
+	}
+	kt_result(!bad_cancel && !still_held, "every_token_cancelled",
+		  "%d of %d held tokens failed to cancel, %d tokens still answer",
+		  bad_cancel, left, still_held);
+	r = proc_rows_of_this_pid();
+	kt_result(r == 0, "no_instance_of_this_process_left",
+		  r < 0 ? "cannot read /proc/net/netspec" :
+		  "/proc/net/netspec still lists an instance of this process");
+	return kt_exit_status();
+}
