@@ -28,7 +28,7 @@ include!(concat!(env!("OUT_DIR"), "/sys_netspec.rs"));
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::mem::{align_of, size_of};
+    use core::mem::{align_of, offset_of, size_of};
 
     #[test]
     fn query_struct_is_the_first_published_size() {
@@ -38,12 +38,36 @@ mod tests {
     }
 
     #[test]
-    fn every_struct_is_its_first_published_size_on_every_abi() {
+    fn every_struct_is_its_published_size_on_every_abi() {
         assert_eq!(size_of::<netspec_customize>(), NETSPEC_CUSTOMIZE_SIZE_VER0 as usize);
         assert_eq!(size_of::<netspec_cancel>(), NETSPEC_CANCEL_SIZE_VER0 as usize);
-        assert_eq!(size_of::<netspec_info>(), NETSPEC_INFO_SIZE_VER0 as usize);
-        assert_eq!(align_of::<netspec_customize>(), 8);
+        assert_eq!(size_of::<netspec_info>(), NETSPEC_INFO_SIZE_VER1 as usize);
+        // The policy bytes took the place of customize's reserved u64, so the
+        // struct kept its size; with no 64-bit member left it is 4-aligned,
+        // which is also the same on every ABI.
+        assert_eq!(offset_of!(netspec_customize, policy), 48);
+        assert_eq!(align_of::<netspec_customize>(), 4);
         assert_eq!(align_of::<netspec_info>(), 8);
+        // info only grew at its end.
+        assert_eq!(offset_of!(netspec_info, trips), NETSPEC_INFO_SIZE_VER0 as usize);
+        assert_eq!(offset_of!(netspec_info, policy), 80);
+    }
+
+    #[test]
+    fn every_event_has_a_policy_byte() {
+        let c = netspec_customize::default();
+        let i = netspec_info::default();
+        assert!((NETSPEC_EVENTS as usize) <= c.policy.len());
+        assert_eq!(c.policy.len(), i.policy.len());
+        // Policies are bytes: every one must fit.
+        assert!(NETSPEC_POLICY_RESPECIALIZE <= u8::MAX.into());
+    }
+
+    #[test]
+    fn so_adu_is_a_define_bindgen_keeps() {
+        // A #define, not an enum: bindgen must still emit it, as the one
+        // number on every architecture.
+        assert_eq!(SO_ADU, 0x4e53);
     }
 
     #[test]
