@@ -9,9 +9,13 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// `ENOSYS`: the running kernel has no `netspec()` system call.
+    /// `ENOSYS`: the running kernel has no `netspec()` system call. Also
+    /// what [`set_adu`](crate::set_adu) and [`adu`](crate::adu) report when
+    /// `SO_ADU` fails with `ENOPROTOOPT` on a UDP socket, which only a kernel
+    /// without netspec does; [`Error::raw_os_error`] is `ENOSYS` either way.
     #[error(
-        "netspec() is not available (ENOSYS): the running kernel was built without \
+        "netspec is not available (netspec() fails with ENOSYS, SO_ADU on a UDP \
+         socket with ENOPROTOOPT): the running kernel was built without \
          CONFIG_NET_SPECIALIZE or without the netspec patches; boot a kernel with \
          patches/6.12 or patches/6.1 applied and CONFIG_NET_SPECIALIZE=y"
     )]
@@ -26,10 +30,12 @@ pub enum Error {
     /// `EINVAL`: the argument struct is shorter than the operation's first
     /// published size, a flag or reserved field is not zero, or a field is
     /// out of range (a zero destination port, a send flag netspec does not
-    /// apply).
+    /// apply, a [`Policy`](crate::Policy) its [`Event`](crate::Event) does
+    /// not take, an ADU other than the socket's `SO_ADU`).
     #[error(
         "netspec() rejected its argument (EINVAL): struct too short, a flag or \
-         reserved field set, or a field out of range"
+         reserved field set, or a field out of range (a policy its event does \
+         not take, an ADU other than the socket's SO_ADU)"
     )]
     InvalidArgument,
     /// `E2BIG`: the argument struct is larger than the kernel's and a byte

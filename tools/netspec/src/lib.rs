@@ -27,6 +27,30 @@
 //! # }
 //! ```
 //!
+//! A specialized path freezes the socket's options, its peer and the route.
+//! [`Context::on`] chooses what happens when one of them changes: a
+//! [`Policy`] for each [`Event`]. [`set_adu`] declares the message size on
+//! the socket itself (`SO_ADU`), for every context of the socket.
+//!
+//! ```no_run
+//! # fn main() -> std::io::Result<()> {
+//! use netspec::{Event, Policy};
+//! let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+//! socket.connect("127.0.0.1:9000")?;
+//! netspec::set_adu(&socket, 64)?;
+//! let token = netspec::Context::udp(&socket)
+//!     .on(Event::Socket, Policy::Invalidate)
+//!     .customize()?;
+//! assert_eq!(token.adu(), 64);
+//! // Allowed, and the token's instance leaves the specialized path.
+//! socket.set_ttl(8)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Closing the socket ends its tokens: sends and [`Token::info`] fail with
+//! `EBADF`, while [`Token::cancel`] still releases them.
+//!
 //! A token belongs to the process that made it: the threads of the process
 //! share it, a forked child cannot use it, and exec or exit releases it.
 //! Dropping a [`Token`] cancels it (only in the process that made it).
@@ -42,10 +66,14 @@ use std::ffi::{c_long, c_void};
 use std::fmt;
 use std::io;
 
+mod adu;
 mod error;
+mod policy;
 mod token;
 
+pub use adu::{adu, set_adu};
 pub use error::Error;
+pub use policy::{Event, Policies, Policy};
 pub use token::{Context, Info, Path, Token};
 
 /// An operation of the `netspec()` system call (`enum netspec_op`).

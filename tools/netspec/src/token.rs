@@ -1,6 +1,6 @@
 //! Send contexts, the tokens the kernel gives for them, and sending.
 
-use crate::{netspec, sys, Error, Protocol};
+use crate::{netspec, sys, Error, Event, Policies, Policy, Protocol};
 use std::ffi::c_long;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -30,7 +30,8 @@ impl Path {
 }
 
 /// A send context to customize: the socket, the fixed message size (ADU),
-/// the destination and the flags every send applies.
+/// the destination, the flags every send applies, and what to do when the
+/// socket or the route changes.
 ///
 /// Build one with [`Context::udp`], then [`customize`](Context::customize).
 #[derive(Debug, Clone, Copy)]
@@ -39,24 +40,47 @@ pub struct Context<'fd> {
     adu: u32,
     destination: Option<SocketAddr>,
     dont_wait: bool,
+    policies: Policies,
 }
 
 impl<'fd> Context<'fd> {
     /// The context of a UDP socket (IPv4 or IPv6), sending to its connected
-    /// peer, any message size, blocking as the socket is.
+    /// peer, the message size declared on the socket ([`set_adu`], else any),
+    /// blocking as the socket is, with the namespace's default policies.
+    ///
+    /// [`set_adu`]: crate::set_adu
     pub fn udp(socket: &'fd impl AsFd) -> Self {
         Context {
             fd: socket.as_fd(),
             adu: 0,
             destination: None,
             dont_wait: false,
+            policies: Policies::default(),
         }
     }
 
     /// Every message is `adu` bytes; [`Token::send`] of any other length
-    /// fails with `EINVAL`. Without an ADU the kernel uses the generic path.
+    /// fails with `EINVAL`. Without an ADU, here or on the socket
+    /// ([`set_adu`]), the kernel uses the generic path. An ADU other than
+    /// the socket's fails to customize ([`Error::InvalidArgument`]); 0 takes
+    /// the socket's.
+    ///
+    /// [`set_adu`]: crate::set_adu
     pub fn adu(mut self, adu: u32) -> Self {
         self.adu = adu;
+        self
+    }
+
+    /// On `event`, the specialized instance does `policy`.
+    ///
+    /// Without a call for an event the instance takes the network
+    /// namespace's default ([`Policy::Default`]: sysctls
+    /// `net.netspec.socket_policy`, [`Policy::Reject`] unless changed, and
+    /// `net.netspec.route_policy`, [`Policy::Respecialize`]). A policy the
+    /// event does not take fails to customize ([`Error::InvalidArgument`]).
+    /// Only contexts with the same policies share an instance.
+    pub fn on(mut self, event: Event, policy: Policy) -> Self {
+        self.policies = self.policies.with(event, policy);
         self
     }
 
@@ -79,7 +103,9 @@ impl<'fd> Context<'fd> {
     /// `EPROTOTYPE` (not a UDP socket), `EAFNOSUPPORT` (a destination of
     /// another family), `EDESTADDRREQ` (unconnected, no destination),
     /// `EMSGSIZE` (ADU too large for one datagram), `EMFILE` (too many
-    /// tokens), or what the LSM says about sending on the socket.
+    /// tokens), `EINVAL` ([`Error::InvalidArgument`]: a policy its event does
+    /// not take, an ADU other than the socket's `SO_ADU`), or what the LSM
+    /// says about sending on the socket.
     pub fn customize(&self) -> Result<Token, Error> {
         let mut c = sys::netspec_customize {
             fd: self.fd.as_raw_fd(),
@@ -88,6 +114,7 @@ impl<'fd> Context<'fd> {
             send_flags: if self.dont_wait { libc::MSG_DONTWAIT as u32 } else { 0 },
             ..Default::default()
         };
+        self.policies.write_raw(&mut c.policy);
         if let Some(dest) = self.destination {
             c.port = dest.port().to_be();
             match dest.ip() {
@@ -106,6 +133,8 @@ impl<'fd> Context<'fd> {
             id: token as u32,
             pid: std::process::id(),
             path: Path::from_raw(c.path),
+            adu: c.adu,
+            policies: Policies::from_raw(&c.policy),
         })
     }
 }
@@ -128,6 +157,11 @@ pub struct Info {
     pub fallbacks: u64,
     /// Times the instance resolved its route again.
     pub reroutes: u64,
+    /// Events that broke an invariant of the specialized instance: changes
+    /// its [`Policy::Reject`] refused, and its invalidation.
+    pub trips: u64,
+    /// The instance's policies, as [`Token::policies`] reported them.
+    pub policies: Policies,
 }
 
 /// A customized send path, valid in the process that made it.
@@ -139,6 +173,8 @@ pub struct Token {
     id: u32,
     pid: u32,
     path: Path,
+    adu: u32,
+    policies: Policies,
 }
 
 impl Token {
@@ -147,16 +183,28 @@ impl Token {
         self.id
     }
 
-    /// The path the kernel chose at customize time.
+    /// The path the kernel chose at customize time; [`Token::info`] tells
+    /// the path now.
     pub fn path(&self) -> Path {
         self.path
+    }
+
+    /// The message size in effect, the context's or the socket's `SO_ADU`;
+    /// 0 for any.
+    pub fn adu(&self) -> u32 {
+        self.adu
+    }
+
+    /// The policies in effect, with the namespace's defaults resolved.
+    pub fn policies(&self) -> Policies {
+        self.policies
     }
 
     /// Sends one message (`customized_send()`); returns its length.
     ///
     /// Fails with `EINVAL` for a length other than the ADU, `EBADF` in a
-    /// process that does not hold the token, and otherwise as `send()` on the
-    /// socket. A failed send sends nothing.
+    /// process that does not hold the token or after the socket was closed,
+    /// and otherwise as `send()` on the socket. A failed send sends nothing.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.send_flags(buf, 0)
     }
@@ -185,6 +233,8 @@ impl Token {
     }
 
     /// What the instance behind the token holds (`NETSPEC_OP_INFO`).
+    ///
+    /// Fails with `EBADF` ([`Error::Other`]) as [`send`](Token::send) does.
     pub fn info(&self) -> Result<Info, Error> {
         let mut i = sys::netspec_info {
             token: self.id,
@@ -208,11 +258,13 @@ impl Token {
             sends: i.sends,
             fallbacks: i.fallbacks,
             reroutes: i.reroutes,
+            trips: i.trips,
+            policies: Policies::from_raw(&i.policy),
         })
     }
 
     /// Releases the token now (`NETSPEC_OP_CANCEL`), reporting errors that
-    /// dropping it would ignore.
+    /// dropping it would ignore. Works after the socket was closed too.
     pub fn cancel(self) -> Result<(), Error> {
         let result = self.cancel_raw();
         std::mem::forget(self);

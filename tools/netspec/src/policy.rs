@@ -1,0 +1,180 @@
+//! What a specialized instance does when one of its invariants breaks.
+
+use crate::sys;
+use std::fmt;
+
+/// A change that breaks an invariant of a specialized path
+/// (`enum netspec_event`); see [`Context::on`](crate::Context::on).
+///
+/// Closing the socket is not one: it always ends the tokens (`EBADF`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Event {
+    /// `NETSPEC_EVENT_SOCKET`: a `setsockopt()` (at any level, [`set_adu`]
+    /// included) or `connect()` on the socket.
+    ///
+    /// [`set_adu`]: crate::set_adu
+    Socket,
+    /// `NETSPEC_EVENT_ROUTE`: the cached route to the destination is no
+    /// longer valid (a route, address, device or MTU change).
+    Route,
+}
+
+impl Event {
+    /// Every event this crate knows, in number order.
+    pub const ALL: &'static [Event] = &[Event::Socket, Event::Route];
+
+    /// The event's number, its index in the policy bytes of the UAPI structs.
+    pub fn number(self) -> u32 {
+        match self {
+            Event::Socket => sys::NETSPEC_EVENT_SOCKET,
+            Event::Route => sys::NETSPEC_EVENT_ROUTE,
+        }
+    }
+
+    fn index(self) -> usize {
+        self.number() as usize
+    }
+}
+
+/// What a specialized instance does about an [`Event`] (`enum netspec_policy`).
+///
+/// Each event takes only some policies; customize fails with
+/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Policy {
+    /// `NETSPEC_POLICY_DEFAULT`: the network namespace's default, sysctl
+    /// `net.netspec.socket_policy` or `net.netspec.route_policy`. Only ever
+    /// asked for: the kernel reports the policy it resolved it to.
+    #[default]
+    Default,
+    /// `NETSPEC_POLICY_REJECT` ([`Event::Socket`] only): the change fails
+    /// with `EBUSY` while the instance is specialized.
+    Reject,
+    /// `NETSPEC_POLICY_INVALIDATE`: the instance goes to the generic path for
+    /// good, and its tokens keep sending through it; the next customize of
+    /// the same context specializes for the new state.
+    Invalidate,
+    /// `NETSPEC_POLICY_RESPECIALIZE` ([`Event::Route`] only): the route is
+    /// resolved again ([`Info::reroutes`](crate::Info::reroutes)).
+    Respecialize,
+    /// A policy newer than this crate.
+    Unknown(u8),
+}
+
+impl Policy {
+    /// The policy's number, its byte in the UAPI structs.
+    pub fn number(self) -> u8 {
+        // The UAPI numbers are bytes; the netspec-sys tests check they fit.
+        match self {
+            Policy::Default => sys::NETSPEC_POLICY_DEFAULT as u8,
+            Policy::Reject => sys::NETSPEC_POLICY_REJECT as u8,
+            Policy::Invalidate => sys::NETSPEC_POLICY_INVALIDATE as u8,
+            Policy::Respecialize => sys::NETSPEC_POLICY_RESPECIALIZE as u8,
+            Policy::Unknown(n) => n,
+        }
+    }
+
+    fn from_raw(raw: u8) -> Policy {
+        match u32::from(raw) {
+            sys::NETSPEC_POLICY_DEFAULT => Policy::Default,
+            sys::NETSPEC_POLICY_REJECT => Policy::Reject,
+            sys::NETSPEC_POLICY_INVALIDATE => Policy::Invalidate,
+            sys::NETSPEC_POLICY_RESPECIALIZE => Policy::Respecialize,
+            _ => Policy::Unknown(raw),
+        }
+    }
+}
+
+/// A policy for every [`Event`], as asked for or as the kernel resolved them
+/// (the `policy` bytes of `struct netspec_customize` and `struct netspec_info`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Policies([Policy; Event::ALL.len()]);
+
+impl Policies {
+    /// The policy for `event`.
+    pub fn get(&self, event: Event) -> Policy {
+        self.0[event.index()]
+    }
+
+    /// The same policies, with `policy` for `event`.
+    pub fn with(mut self, event: Event, policy: Policy) -> Self {
+        self.0[event.index()] = policy;
+        self
+    }
+
+    /// The policies in the bytes the kernel wrote.
+    pub(crate) fn from_raw(bytes: &[u8]) -> Self {
+        let mut p = Policies::default();
+        for &e in Event::ALL {
+            p.0[e.index()] = Policy::from_raw(bytes[e.index()]);
+        }
+        p
+    }
+
+    /// Writes the policies into a UAPI struct's bytes; the others stay zero.
+    pub(crate) fn write_raw(&self, bytes: &mut [u8]) {
+        for &e in Event::ALL {
+            bytes[e.index()] = self.get(e).number();
+        }
+    }
+}
+
+/// `{Socket: Reject, Route: Respecialize}`.
+impl fmt::Debug for Policies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        for &e in Event::ALL {
+            m.entry(&e, &self.get(e));
+        }
+        m.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_the_uapi_ones_in_order() {
+        assert_eq!(Event::ALL.len(), sys::NETSPEC_EVENTS as usize);
+        for (i, e) in Event::ALL.iter().enumerate() {
+            assert_eq!(e.number() as usize, i, "{e:?}");
+        }
+    }
+
+    /// `raw` maps to `policy` and back.
+    fn check(raw: u8, policy: Policy) {
+        assert_eq!(Policy::from_raw(raw), policy, "policy byte {raw}");
+        assert_eq!(policy.number(), raw, "{policy:?}");
+    }
+
+    #[test]
+    fn policies_map_from_the_uapi_numbers() {
+        check(sys::NETSPEC_POLICY_DEFAULT as u8, Policy::Default);
+        check(sys::NETSPEC_POLICY_REJECT as u8, Policy::Reject);
+        check(sys::NETSPEC_POLICY_INVALIDATE as u8, Policy::Invalidate);
+        check(sys::NETSPEC_POLICY_RESPECIALIZE as u8, Policy::Respecialize);
+        check(200, Policy::Unknown(200));
+    }
+
+    #[test]
+    fn policies_go_to_their_event_bytes_and_back() {
+        let p = Policies::default()
+            .with(Event::Route, Policy::Invalidate)
+            .with(Event::Socket, Policy::Reject);
+        let mut c = sys::netspec_customize::default();
+        p.write_raw(&mut c.policy);
+        let mut want = sys::netspec_customize::default().policy;
+        want[sys::NETSPEC_EVENT_SOCKET as usize] = sys::NETSPEC_POLICY_REJECT as u8;
+        want[sys::NETSPEC_EVENT_ROUTE as usize] = sys::NETSPEC_POLICY_INVALIDATE as u8;
+        assert_eq!(c.policy, want);
+        assert_eq!(Policies::from_raw(&c.policy), p);
+        assert_eq!(format!("{p:?}"), "{Socket: Reject, Route: Invalidate}");
+        assert_eq!(
+            format!("{:?}", Policies::default()),
+            "{Socket: Default, Route: Default}"
+        );
+    }
+}
