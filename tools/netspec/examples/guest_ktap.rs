@@ -5,9 +5,11 @@
 //! target this machine has; the other architectures test the same ABI from
 //! C (vm-tests/suites/).
 
+use netspec::{Event, Policies, Policy};
 use std::io;
 use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 const ADU: usize = 64;
 
@@ -56,7 +58,7 @@ fn lo_up() -> io::Result<()> {
 }
 
 fn main() {
-    let mut t = Ktap::plan(9);
+    let mut t = Ktap::plan(9 + GUARD_TESTS.len());
     if let Err(e) = lo_up() {
         println!("    # cannot bring lo up: {e}");
     }
@@ -135,5 +137,289 @@ fn main() {
     let r = token.cancel();
     t.check(r.is_ok(), "cancel_succeeds", format!("{r:?}"));
 
+    for (name, test) in GUARD_TESTS {
+        let r = test();
+        t.check(r.is_ok(), name, r.err().unwrap_or_default());
+    }
+
     std::process::exit(if t.failed == 0 { 0 } else { 1 });
+}
+
+/// The tests of the guards, the policies and SO_ADU: each fails with what it
+/// found.
+type Test = fn() -> Result<(), String>;
+const GUARD_TESTS: &[(&str, Test)] = &[
+    ("policies_default_to_the_namespace_sysctls", policies_default_to_the_namespace_sysctls),
+    ("policies_round_trip_through_customize_and_info", policies_round_trip_through_customize_and_info),
+    ("policy_an_event_does_not_take_is_einval", policy_an_event_does_not_take_is_einval),
+    ("reject_fails_setsockopt_and_connect_with_ebusy", reject_fails_setsockopt_and_connect_with_ebusy),
+    ("invalidate_lets_setsockopt_through_and_goes_generic", invalidate_lets_setsockopt_through_and_goes_generic),
+    ("route_invalidate_goes_generic_on_a_stale_route", route_invalidate_goes_generic_on_a_stale_route),
+    ("route_respecialize_reroutes_a_stale_route", route_respecialize_reroutes_a_stale_route),
+    ("so_adu_round_trips", so_adu_round_trips),
+    ("customize_takes_the_socket_s_adu", customize_takes_the_socket_s_adu),
+    ("set_adu_follows_the_socket_policy", set_adu_follows_the_socket_policy),
+    ("close_fails_send_and_info_with_ebadf_cancel_works", close_fails_send_and_info_with_ebadf_cancel_works),
+];
+
+/// `Err(format!(...))` unless `cond`.
+macro_rules! ensure {
+    ($cond:expr, $($why:tt)+) => {
+        if !$cond {
+            return Err(format!($($why)+));
+        }
+    };
+}
+
+/// A receiver and a sender connected to it, on loopback.
+fn pair() -> Result<(UdpSocket, UdpSocket), String> {
+    let s = || -> io::Result<(UdpSocket, UdpSocket)> {
+        let rx = UdpSocket::bind("127.0.0.1:0")?;
+        rx.set_read_timeout(Some(Duration::from_secs(1)))?;
+        let tx = UdpSocket::bind("127.0.0.1:0")?;
+        tx.connect(rx.local_addr()?)?;
+        Ok((rx, tx))
+    };
+    s().map_err(|e| format!("loopback sockets: {e}"))
+}
+
+/// Sends one ADU-sized message with `fill` through `token` and checks that
+/// `rx` gets exactly it.
+fn send_arrives(token: &netspec::Token, rx: &UdpSocket, fill: u8) -> Result<(), String> {
+    let msg = [fill; ADU];
+    let sent = token.send(&msg);
+    ensure!(sent.as_ref().ok() == Some(&ADU), "send: {sent:?}");
+    let mut got = [0u8; 2 * ADU];
+    let n = rx.recv(&mut got);
+    ensure!(n.as_ref().ok() == Some(&ADU) && got[..ADU] == msg, "recv: {n:?}");
+    Ok(())
+}
+
+fn customize(c: netspec::Context<'_>) -> Result<netspec::Token, String> {
+    c.customize().map_err(|e| format!("customize: {e:?}"))
+}
+
+fn info(token: &netspec::Token) -> Result<netspec::Info, String> {
+    token.info().map_err(|e| format!("info: {e:?}"))
+}
+
+fn policies(socket: Policy, route: Policy) -> Policies {
+    Policies::default().with(Event::Socket, socket).with(Event::Route, route)
+}
+
+/// A policy sysctl of the guest's namespace, as a policy.
+fn sysctl_policy(name: &str) -> Result<Policy, String> {
+    let path = format!("/proc/sys/net/netspec/{name}");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    match text.trim() {
+        "1" => Ok(Policy::Reject),
+        "2" => Ok(Policy::Invalidate),
+        "3" => Ok(Policy::Respecialize),
+        other => Err(format!("{path}: {other:?}")),
+    }
+}
+
+/// Makes every cached IPv4 route stale, as a route change does.
+fn flush_routes() -> Result<(), String> {
+    let path = "/proc/sys/net/ipv4/route/flush";
+    std::fs::write(path, "1").map_err(|e| format!("{path}: {e}"))
+}
+
+fn policies_default_to_the_namespace_sysctls() -> Result<(), String> {
+    let want = policies(sysctl_policy("socket_policy")?, sysctl_policy("route_policy")?);
+    let (_rx, tx) = pair()?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    ensure!(token.policies() == want, "customize resolved {:?}, sysctls say {want:?}", token.policies());
+    let i = info(&token)?;
+    ensure!(i.policies == want && i.trips == 0, "info: {i:?}");
+    Ok(())
+}
+
+fn policies_round_trip_through_customize_and_info() -> Result<(), String> {
+    let (_rx, tx) = pair()?;
+    let context = netspec::Context::udp(&tx).adu(ADU as u32);
+    let asked = policies(Policy::Invalidate, Policy::Invalidate);
+    let token = customize(context.on(Event::Socket, Policy::Invalidate).on(Event::Route, Policy::Invalidate))?;
+    ensure!(token.policies() == asked, "customize gave {:?}", token.policies());
+    ensure!(token.path() == netspec::Path::Udp4, "path {:?}", token.path());
+    let i = info(&token)?;
+    ensure!(i.policies == asked && i.trips == 0 && i.users == 1, "info: {i:?}");
+    // Other policies, another instance.
+    let other = customize(context.on(Event::Socket, Policy::Reject).on(Event::Route, Policy::Respecialize))?;
+    let o = info(&other)?;
+    ensure!(
+        o.policies == policies(Policy::Reject, Policy::Respecialize) && o.users == 1,
+        "other policies: {o:?}"
+    );
+    let i = info(&token)?;
+    ensure!(i.users == 1, "policies shared an instance: {i:?}");
+    Ok(())
+}
+
+fn policy_an_event_does_not_take_is_einval() -> Result<(), String> {
+    let (_rx, tx) = pair()?;
+    let context = netspec::Context::udp(&tx).adu(ADU as u32);
+    for (event, policy) in [
+        (Event::Socket, Policy::Respecialize),
+        (Event::Route, Policy::Reject),
+        (Event::Route, Policy::Unknown(4)),
+    ] {
+        let r = context.on(event, policy).customize();
+        ensure!(
+            matches!(r, Err(netspec::Error::InvalidArgument)),
+            "{event:?} {policy:?}: {r:?}"
+        );
+    }
+    Ok(())
+}
+
+fn reject_fails_setsockopt_and_connect_with_ebusy() -> Result<(), String> {
+    let (rx, tx) = pair()?;
+    let ttl = tx.ttl().map_err(|e| format!("ttl: {e}"))?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32).on(Event::Socket, Policy::Reject))?;
+    let r = tx.set_ttl(ttl + 1);
+    ensure!(r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::EBUSY), "setsockopt: {r:?}");
+    let now = tx.ttl();
+    ensure!(now.as_ref().ok() == Some(&ttl), "TTL {now:?} after the refused change, was {ttl}");
+    let r = tx.connect("127.0.0.1:9");
+    ensure!(r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::EBUSY), "connect: {r:?}");
+    let i = info(&token)?;
+    ensure!(i.trips == 2 && i.path == netspec::Path::Udp4, "info: {i:?}");
+    // Still specialized, still to the first peer.
+    send_arrives(&token, &rx, 1)?;
+    let i = info(&token)?;
+    ensure!(i.sends == 1 && i.fallbacks == 0, "info after the send: {i:?}");
+    Ok(())
+}
+
+fn invalidate_lets_setsockopt_through_and_goes_generic() -> Result<(), String> {
+    let (rx, tx) = pair()?;
+    let context = netspec::Context::udp(&tx).adu(ADU as u32).on(Event::Socket, Policy::Invalidate);
+    let token = customize(context)?;
+    ensure!(token.path() == netspec::Path::Udp4, "path {:?}", token.path());
+    tx.set_ttl(9).map_err(|e| format!("setsockopt: {e}"))?;
+    let ttl = tx.ttl();
+    ensure!(ttl.as_ref().ok() == Some(&9), "TTL {ttl:?}");
+    let i = info(&token)?;
+    ensure!(i.path == netspec::Path::Generic && i.trips == 1, "info after the change: {i:?}");
+    // The generic path reads the socket's state: an ordinary send, no fallback.
+    send_arrives(&token, &rx, 2)?;
+    tx.set_ttl(10).map_err(|e| format!("second setsockopt: {e}"))?;
+    let i = info(&token)?;
+    ensure!(
+        i.path == netspec::Path::Generic && i.trips == 1 && i.sends == 1 && i.fallbacks == 0,
+        "info after a send and a second change: {i:?}"
+    );
+    // The invalidated instance left the table: the same context specializes
+    // anew.
+    let again = customize(context)?;
+    let a = info(&again)?;
+    ensure!(a.path == netspec::Path::Udp4 && a.users == 1 && a.trips == 0, "new customize: {a:?}");
+    send_arrives(&again, &rx, 3)?;
+    Ok(())
+}
+
+fn route_invalidate_goes_generic_on_a_stale_route() -> Result<(), String> {
+    let (rx, tx) = pair()?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32).on(Event::Route, Policy::Invalidate))?;
+    send_arrives(&token, &rx, 4)?;
+    flush_routes()?;
+    // The send that finds the route stale invalidates and falls back.
+    send_arrives(&token, &rx, 5)?;
+    let i = info(&token)?;
+    ensure!(
+        i.path == netspec::Path::Generic && i.trips == 1 && i.fallbacks == 1 && i.reroutes == 0 && i.sends == 2,
+        "info after the stale route: {i:?}"
+    );
+    send_arrives(&token, &rx, 6)?;
+    let i = info(&token)?;
+    ensure!(i.sends == 3 && i.fallbacks == 1 && i.trips == 1, "info after a generic send: {i:?}");
+    Ok(())
+}
+
+fn route_respecialize_reroutes_a_stale_route() -> Result<(), String> {
+    let (rx, tx) = pair()?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32).on(Event::Route, Policy::Respecialize))?;
+    send_arrives(&token, &rx, 7)?;
+    flush_routes()?;
+    send_arrives(&token, &rx, 8)?;
+    let i = info(&token)?;
+    ensure!(
+        i.path == netspec::Path::Udp4 && i.reroutes == 1 && i.trips == 0 && i.fallbacks == 0 && i.sends == 2,
+        "info after the stale route: {i:?}"
+    );
+    Ok(())
+}
+
+fn so_adu_round_trips() -> Result<(), String> {
+    let s = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
+    let before = netspec::adu(&s);
+    ensure!(before.as_ref().ok() == Some(&0), "a new socket's SO_ADU: {before:?}");
+    netspec::set_adu(&s, ADU as u32).map_err(|e| format!("set_adu: {e:?}"))?;
+    let got = netspec::adu(&s);
+    ensure!(got.as_ref().ok() == Some(&(ADU as u32)), "SO_ADU read back: {got:?}");
+    let r = netspec::set_adu(&s, 65536);
+    ensure!(r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::EINVAL), "65536: {r:?}");
+    netspec::set_adu(&s, 65535).map_err(|e| format!("65535: {e:?}"))?;
+    netspec::set_adu(&s, 0).map_err(|e| format!("set_adu 0: {e:?}"))?;
+    let got = netspec::adu(&s);
+    ensure!(got.as_ref().ok() == Some(&0), "SO_ADU after 0: {got:?}");
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("tcp: {e}"))?;
+    let r = netspec::set_adu(&tcp, ADU as u32);
+    ensure!(r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::ENOPROTOOPT), "TCP: {r:?}");
+    Ok(())
+}
+
+fn customize_takes_the_socket_s_adu() -> Result<(), String> {
+    let (rx, tx) = pair()?;
+    netspec::set_adu(&tx, ADU as u32).map_err(|e| format!("set_adu: {e:?}"))?;
+    let token = customize(netspec::Context::udp(&tx))?;
+    ensure!(
+        token.adu() == ADU as u32 && token.path() == netspec::Path::Udp4,
+        "customize without an ADU: adu {} path {:?}",
+        token.adu(),
+        token.path()
+    );
+    let i = info(&token)?;
+    ensure!(i.adu == ADU as u32, "info: {i:?}");
+    send_arrives(&token, &rx, 9)?;
+    let r = token.send(&[0u8; ADU - 1]);
+    ensure!(r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::EINVAL), "short send: {r:?}");
+    let r = netspec::Context::udp(&tx).adu(ADU as u32 / 2).customize();
+    ensure!(matches!(r, Err(netspec::Error::InvalidArgument)), "another ADU: {r:?}");
+    // The same ADU, given again, is the same context.
+    let same = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    let i = info(&same)?;
+    ensure!(same.adu() == ADU as u32 && i.users == 2, "the same ADU given: {i:?}");
+    Ok(())
+}
+
+fn set_adu_follows_the_socket_policy() -> Result<(), String> {
+    let (_rx, tx) = pair()?;
+    netspec::set_adu(&tx, ADU as u32).map_err(|e| format!("set_adu: {e:?}"))?;
+    let token = customize(netspec::Context::udp(&tx).on(Event::Socket, Policy::Reject))?;
+    let r = netspec::set_adu(&tx, 2 * ADU as u32);
+    ensure!(r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::EBUSY), "set_adu: {r:?}");
+    let got = netspec::adu(&tx);
+    ensure!(got.as_ref().ok() == Some(&(ADU as u32)), "SO_ADU after the refusal: {got:?}");
+    let i = info(&token)?;
+    ensure!(i.trips == 1 && i.path == netspec::Path::Udp4, "info: {i:?}");
+    Ok(())
+}
+
+fn close_fails_send_and_info_with_ebadf_cancel_works() -> Result<(), String> {
+    let (rx, tx) = pair()?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    send_arrives(&token, &rx, 10)?;
+    drop(tx);
+    let r = token.send(&[0u8; ADU]);
+    ensure!(r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::EBADF), "send: {r:?}");
+    let r = token.info();
+    ensure!(
+        r.as_ref().err().and_then(netspec::Error::raw_os_error) == Some(libc::EBADF),
+        "info: {r:?}"
+    );
+    let r = token.cancel();
+    ensure!(r.is_ok(), "cancel: {r:?}");
+    Ok(())
 }
