@@ -8,7 +8,8 @@
  * failure, so that callers compare exact error codes without errno (a libc's
  * syscall() still sets errno as a side effect).  The errnos every operation
  * shares are documented in <linux/netspec.h>; ENOSYS means a kernel built
- * without CONFIG_NET_SPECIALIZE or without the netspec patches.
+ * without CONFIG_NET_SPECIALIZE or without the netspec patches (SO_ADU on a
+ * UDP socket fails with ENOPROTOOPT there).
  *
  * Build against the UAPI headers of a patched kernel (make headers_install),
  * which provide <linux/netspec.h> and __NR_netspec.
@@ -22,6 +23,9 @@
 #ifndef NOLIBC
 #include <errno.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#else
+#include <asm/socket.h>		/* SOL_SOCKET; nolibc has no <sys/socket.h> */
 #endif
 
 #ifndef __NR_netspec
@@ -89,6 +93,25 @@ static inline struct netspec_customize netspec_udp_connected(int fd,
 	return c;
 }
 
+/* The policies came with info's second size; older headers have neither. */
+#ifdef NETSPEC_INFO_SIZE_VER1
+/*
+ * Asks for policy (enum netspec_policy) on event (enum netspec_event) in the
+ * context *c; NETSPEC_POLICY_DEFAULT, what a zeroed context has, takes the
+ * namespace's default.  Customize fails with -EINVAL for a policy the event
+ * does not take, and writes back the policies in effect.  0, or -EINVAL for
+ * an event or policy that does not fit c->policy.
+ */
+static inline long netspec_on(struct netspec_customize *c, unsigned int event,
+			      unsigned int policy)
+{
+	if (event >= sizeof(c->policy) || policy > 0xff)
+		return -EINVAL;
+	c->policy[event] = (__u8)policy;
+	return 0;
+}
+#endif /* NETSPEC_INFO_SIZE_VER1 */
+
 /* NETSPEC_OP_CANCEL: releases token; 0 or -errno (-EBADF if not held). */
 static inline long netspec_cancel(unsigned int token)
 {
@@ -123,6 +146,47 @@ static inline long netspec_send(int token, const void *buf, unsigned long len,
 #endif
 }
 
+#ifdef SO_ADU
+/*
+ * SO_ADU: declares that every message the UDP socket fd sends is adu bytes,
+ * 0 for none; a context with adu 0 takes it.  0 or -errno: -EINVAL above
+ * 65535, -ENOPROTOOPT for a socket that is not UDP or on a kernel without
+ * netspec, -EBUSY if an instance of the socket has the socket policy
+ * NETSPEC_POLICY_REJECT.
+ *
+ * nolibc has no socket calls, so these are the direct system calls, as in
+ * the guest programs' own socket helpers: i386 has had them, besides
+ * socketcall(), since Linux 4.3.
+ */
+static inline long netspec_set_adu(int fd, unsigned int adu)
+{
+	int v = (int)adu;	/* above INT_MAX: negative, so -EINVAL */
+#ifdef NOLIBC
+	return my_syscall5(__NR_setsockopt, fd, SOL_SOCKET, SO_ADU, &v,
+			   sizeof(v));
+#else
+	return setsockopt(fd, SOL_SOCKET, SO_ADU, &v, sizeof(v)) ? -errno : 0;
+#endif
+}
+
+/* SO_ADU: the ADU declared on fd (0 for none), or -errno as above. */
+static inline long netspec_get_adu(int fd)
+{
+	int v = 0;
+#ifdef NOLIBC
+	unsigned int len = sizeof(v);
+	long ret = my_syscall5(__NR_getsockopt, fd, SOL_SOCKET, SO_ADU, &v,
+			       &len);
+
+	return ret < 0 ? ret : v;
+#else
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ADU, &v, &len) ? -errno : v;
+#endif
+}
+#endif /* SO_ADU */
+
 /* The name of a netspec_*() result (0 or -errno), for messages. */
 static inline const char *netspec_errname(long ret)
 {
@@ -139,6 +203,7 @@ static inline const char *netspec_errname(long ret)
 	case ENOSYS: return "ENOSYS";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ENOTSOCK: return "ENOTSOCK";
+	case ENOPROTOOPT: return "ENOPROTOOPT";
 	case EPROTOTYPE: return "EPROTOTYPE";
 	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
