@@ -232,10 +232,15 @@ fn syzkaller_constants_match_the_uapi() {
         ("NETSPEC_OP_INFO", NETSPEC_OP_INFO.into()),
         ("NETSPEC_PROTO_UDP", NETSPEC_PROTO_UDP.into()),
         ("NETSPEC_PROTO_TCP", NETSPEC_PROTO_TCP.into()),
+        ("NETSPEC_POLICY_DEFAULT", NETSPEC_POLICY_DEFAULT.into()),
+        ("NETSPEC_POLICY_REJECT", NETSPEC_POLICY_REJECT.into()),
+        ("NETSPEC_POLICY_INVALIDATE", NETSPEC_POLICY_INVALIDATE.into()),
+        ("NETSPEC_POLICY_RESPECIALIZE", NETSPEC_POLICY_RESPECIALIZE.into()),
+        ("SO_ADU", SO_ADU.into()),
     ];
     let path = project::root().join("tools/syzkaller/netspec.txt.const");
     let (_, consts) = parse_syz_const(&read(&path));
-    for (name, values) in consts.iter().filter(|(n, _)| n.starts_with("NETSPEC_")) {
+    for (name, values) in consts.iter().filter(|(n, _)| n.starts_with("NETSPEC_") || *n == "SO_ADU") {
         let want = uapi.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{}: {name} is not checked here; add it to this test", path.display())).1;
         for (arch, v) in values {
             assert_eq!(*v, want, "{}: {name} on {arch}", path.display());
@@ -378,9 +383,9 @@ fn syzkaller_structs_match_the_uapi() {
         .collect();
     let c = [
         c_fields!(netspec_query: flags, abi_version, ops, protocols, size, __reserved),
-        c_fields!(netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, token, path, __reserved),
+        c_fields!(netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, token, path, policy),
         c_fields!(netspec_cancel: flags, token),
-        c_fields!(netspec_info: flags, token, protocol, path, adu, send_flags, family, port, addr, users, sends, fallbacks, reroutes),
+        c_fields!(netspec_info: flags, token, protocol, path, adu, send_flags, family, port, addr, users, sends, fallbacks, reroutes, trips, policy),
     ];
     for (name, size, fields) in c {
         let t = types.get(name).unwrap_or_else(|| panic!("{}: no struct {name}", path.display()));
