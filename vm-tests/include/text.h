@@ -42,4 +42,42 @@ static __attribute__((unused)) char *find(char *hay, const char *needle)
 	return NULL;
 }
 
+/* Writes value to the file at path (a sysctl); 0 or -errno. */
+static __attribute__((unused)) long write_text(const char *path,
+					       const char *value)
+{
+	long fd = open(path, O_WRONLY, 0), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, value, strlen(value));
+	close(fd);
+	return r < 0 ? -errno : 0;
+}
+
+/*
+ * Whether /proc/net/netspec has an instance row owned by pid: 1, 0, or -1
+ * if the file cannot be read.  Rows are "id pid token ...".
+ */
+static __attribute__((unused)) int netspec_proc_has_pid(int pid)
+{
+	static char text[16384];
+	char num[16], *p;
+	unsigned int n;
+
+	if (read_text("/proc/net/netspec", text, sizeof(text)) < 0)
+		return -1;
+	u64toa_r(pid, num);
+	n = strlen(num);
+	for (p = text; (p = strchr(p, '\n')); ) {
+		char *f = ++p;
+
+		while (*f && *f != ' ' && *f != '\n')
+			f++;
+		if (*f == ' ' && !strncmp(f + 1, num, n) && f[1 + n] == ' ')
+			return 1;
+	}
+	return 0;
+}
+
 #endif /* NETSPEC_GUEST_TEXT_H */

@@ -16,39 +16,6 @@
 
 static unsigned char buf[ADU], got[ADU];
 
-static long write_sysctl(const char *value)
-{
-	long fd = open(SYSCTL, O_WRONLY, 0), r;
-
-	if (fd < 0)
-		return fd;
-	r = write(fd, value, strlen(value));
-	close(fd);
-	return r < 0 ? r : 0;
-}
-
-/* Whether /proc/net/netspec has a row for this process. */
-static int proc_has_rows_of_this_pid(void)
-{
-	static char text[8192];
-	char pid[16], *p;
-
-	if (read_text("/proc/net/netspec", text, sizeof(text)) < 0)
-		return -1;
-	u64toa_r(getpid(), pid);
-	/* rows are "id pid token ...": look for " <pid> " after a newline's id */
-	for (p = text; (p = strchr(p, '\n')); ) {
-		char *f = ++p;
-
-		while (*f && *f != ' ' && *f != '\n')
-			f++;
-		if (*f == ' ' && !strncmp(f + 1, pid, strlen(pid)) &&
-		    f[1 + strlen(pid)] == ' ')
-			return 1;
-	}
-	return 0;
-}
-
 static unsigned long long evictions(void)
 {
 	static char text[8192];
@@ -97,7 +64,7 @@ int main(void)
 	b = net_udp_sender(LOOPBACK, port);
 	d = net_udp_sender(LOOPBACK, port);
 
-	kt_result(write_sysctl("2") == 0, "max_versions_is_writable",
+	kt_result(write_text(SYSCTL, "2") == 0, "max_versions_is_writable",
 		  "cannot write 2 to " SYSCTL);
 	ev0 = evictions();
 
@@ -136,7 +103,7 @@ int main(void)
 		  path_of(tb));
 	netspec_cancel(t0);
 
-	write_sysctl("0");
+	write_text(SYSCTL, "0");
 	c = netspec_udp_connected(b, ADU);
 	t0 = netspec_customize(&c);
 	kt_result(t0 > 0 && c.path == NETSPEC_PATH_GENERIC && delivers(t0, rx, 5),
@@ -146,9 +113,9 @@ int main(void)
 	netspec_cancel(ta);
 	netspec_cancel(tb);
 	netspec_cancel(td);
-	kt_result(proc_has_rows_of_this_pid() == 0, "cancel_frees_every_instance",
+	kt_result(netspec_proc_has_pid(getpid()) == 0, "cancel_frees_every_instance",
 		  "/proc/net/netspec still lists this process");
-	kt_result(write_sysctl("256") == 0, "max_versions_restored", "write failed");
+	kt_result(write_text(SYSCTL, "256") == 0, "max_versions_restored", "write failed");
 
 	return kt_exit_status();
 }
