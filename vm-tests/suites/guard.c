@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guards of a specialized instance: the socket closed (also by another
+ * task sharing the descriptor table while sends are in flight), setsockopt()
+ * and connect() under each socket policy, and the policies themselves.
+ * Every datagram the kernel accepted is received.
+ */
+#include "ktap.h"
+#include "netspec_raw.h"
+#include "net.h"
+#include "text.h"
+
+#define ADU 64
+#define LOOPBACK 0x7f000001
+#define ROUNDS 1000
+#define CLONE_FILES 0x400
+#define SIGCHLD 17
+#define SO_RCVBUFFORCE 33
+#define SYSCTL_SOCKET "/proc/sys/net/netspec/socket_policy"
+#define SYSCTL_ROUTE "/proc/sys/net/netspec/route_policy"
+
+static unsigned char buf[ADU], got[ADU];
+static unsigned short port;
+static int rx;
+
+/* A UDP socket connected to the receiver, customized with the policies. */
+static long customize(int fd, int sock_policy, int route_policy,
+		      struct netspec_customize *c)
+{
+	*c = netspec_udp_connected(fd, ADU);
+	c->policy[NETSPEC_EVENT_SOCKET] = sock_policy;
+	c->policy[NETSPEC_EVENT_ROUTE] = route_policy;
+	return netspec_customize(c);
+}
+
+static struct netspec_info info_of(int token)
+{
+	struct netspec_info i;
+
+	if (netspec_info(token, &i))
+		memset(&i, 0xff, sizeof(i));
+	return i;
+}
+
+/* Datagrams waiting on the receiver, each checked for size; drains it. */
+static unsigned long drain(void)
+{
+	unsigned long n = 0;
+
+	while (net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) == ADU)
+		n++;
+	return n;
+}
+
+/* Whether one datagram sent through token arrives. */
+static int delivers(int token)
+{
+	return netspec_send(token, buf, ADU, 0) == ADU &&
+	       net_wait_readable(rx, 2000) == 1 && drain() == 1;
+}
+
+/* A child sharing this process's descriptor table but not its memory. */
+static long clone_files(void)
+{
+	return my_syscall5(__NR_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+}
+
+static void test_close(void)
+{
+	struct netspec_customize c;
+	int fd = net_udp_sender(LOOPBACK, port), dup_fd;
+	long t = customize(fd, 0, 0, &c), after, info, cancel, again;
+	struct netspec_info i;
+
+	kt_result(t > 0 && c.path == NETSPEC_PATH_UDP4 && delivers(t),
+		  "token_sends_before_close", "token %ld path %u", t, c.path);
+	close(fd);
+	after = netspec_send(t, buf, ADU, 0);
+	info = netspec_info(t, &i);
+	cancel = netspec_cancel(t);
+	again = netspec_cancel(t);
+	kt_result(after == -EBADF && info == -EBADF && cancel == 0 &&
+		  again == -EBADF && drain() == 0,
+		  "close_makes_the_token_ebadf",
+		  "send %s info %s cancel %ld, again %s", errname(after),
+		  errname(info), cancel, errname(again));
+
+	/* Another descriptor of the socket keeps it, and the token, alive. */
+	fd = net_udp_sender(LOOPBACK, port);
+	t = customize(fd, 0, 0, &c);
+	dup_fd = dup(fd);
+	close(fd);
+	kt_result(t > 0 && dup_fd >= 0 && delivers(t),
+		  "a_dup_keeps_the_token_working", "token %ld dup %d", t, dup_fd);
+	close(dup_fd);
+	after = netspec_send(t, buf, ADU, 0);
+	kt_result(after == -EBADF && drain() == 0,
+		  "closing_the_last_descriptor_ends_it", "send %s", errname(after));
+	netspec_cancel(t);
+}
+
+/*
+ * ROUNDS times: a token streams while a child sharing the descriptor table
+ * closes the socket, after a delay that varies by round.  The sender stops
+ * at EBADF; a send caught by the close fails with EPIPE.  Every datagram
+ * the kernel accepted must arrive.
+ */
+static void test_close_during_send(void)
+{
+	unsigned long accepted = 0, received = 0, epipe = 0, other = 0;
+	unsigned long rounds = 0, spins;
+	volatile unsigned long v;
+	struct netspec_customize c;
+	int r, fd, status;
+	long t, n, child;
+
+	for (r = 0; r < ROUNDS; r++) {
+		fd = net_udp_sender(LOOPBACK, port);
+		t = customize(fd, 0, 0, &c);
+		if (t <= 0 || c.path != NETSPEC_PATH_UDP4)
+			break;
+		child = clone_files();
+		if (child == 0) {
+			for (spins = (r & 63) * 200, v = 0; v < spins; v++)
+				;
+			close(fd);
+			my_syscall1(__NR_exit, 0);
+		}
+		if (child < 0)
+			break;
+		for (n = 0; n < 100000; n++) {
+			long s = netspec_send(t, buf, ADU, 0);
+
+			if (s == ADU) {
+				accepted++;
+			} else if (s == -EBADF) {
+				break;
+			} else if (s == -EPIPE) {
+				epipe++;
+			} else {
+				other++;
+				break;
+			}
+		}
+		waitpid(child, &status, 0);
+		close(fd);	/* our copy is gone too: shared table */
+		netspec_cancel(t);
+		received += drain();
+		rounds++;
+	}
+	kt_line("# close during send: %lu rounds, %lu accepted, %lu received, %lu woken with EPIPE",
+		rounds, accepted, received, epipe);
+	kt_result(rounds == ROUNDS && accepted == received && !other &&
+		  accepted >= ROUNDS, "close_during_send_loses_nothing",
+		  "%lu rounds, %lu accepted, %lu received, %lu other errors",
+		  rounds, accepted, received, other);
+}
+
+static void test_socket_policies(void)
+{
+	struct netspec_customize c, g;
+	struct netspec_info i;
+	int fd = net_udp_sender(LOOPBACK, port), gfd, prio = 3;
+	struct sockaddr_in sin = net_sin(LOOPBACK, port);
+	long t = customize(fd, 0, 0, &c), so, co, tg;
+
+	so = net_setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio));
+	co = net_connect(fd, &sin, sizeof(sin));
+	i = info_of(t);
+	kt_result(t > 0 && c.policy[NETSPEC_EVENT_SOCKET] == NETSPEC_POLICY_REJECT &&
+		  so == -EBUSY && co == -EBUSY && i.trips == 2 &&
+		  i.path == NETSPEC_PATH_UDP4 && delivers(t),
+		  "reject_policy_refuses_setsockopt_and_connect",
+		  "policy %u setsockopt %s connect %s trips %llu path %u",
+		  c.policy[0], errname(so), errname(co), i.trips, i.path);
+	netspec_cancel(t);
+	so = net_setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio));
+	kt_result(so == 0, "cancel_lifts_the_guard", "setsockopt %s", errname(so));
+	close(fd);
+
+	fd = net_udp_sender(LOOPBACK, port);
+	t = customize(fd, NETSPEC_POLICY_INVALIDATE, 0, &c);
+	so = net_setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio));
+	i = info_of(t);
+	kt_result(t > 0 && so == 0 && i.trips == 1 &&
+		  i.path == NETSPEC_PATH_GENERIC &&
+		  i.policy[NETSPEC_EVENT_SOCKET] == NETSPEC_POLICY_INVALIDATE &&
+		  delivers(t), "invalidate_policy_lets_it_through_generic",
+		  "setsockopt %s trips %llu path %u", errname(so), i.trips, i.path);
+	/* A new customize of the context is specialized again. */
+	tg = customize(fd, NETSPEC_POLICY_INVALIDATE, 0, &g);
+	kt_result(tg > 0 && g.path == NETSPEC_PATH_UDP4 && delivers(tg),
+		  "customize_again_respecializes", "token %ld path %u", tg, g.path);
+	netspec_cancel(t);
+	netspec_cancel(tg);
+	close(fd);
+
+	/* A generic instance reads the socket on every send: no guard. */
+	gfd = net_udp_sender(LOOPBACK, port);
+	g = netspec_udp_connected(gfd, 0);
+	tg = netspec_customize(&g);
+	so = net_setsockopt(gfd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio));
+	kt_result(tg > 0 && g.path == NETSPEC_PATH_GENERIC && so == 0,
+		  "a_generic_instance_does_not_guard", "token %ld setsockopt %s",
+		  tg, errname(so));
+	netspec_cancel(tg);
+	close(gfd);
+}
+
+static void test_policy_values(void)
+{
+	struct netspec_customize c;
+	int fd = net_udp_sender(LOOPBACK, port);
+	long w = write_text(SYSCTL_SOCKET, "2"), w2, bad[4];
+	long t = customize(fd, 0, 0, &c);
+
+	w2 = write_text(SYSCTL_ROUTE, "1");
+	kt_result(w == 0 && w2 == -EINVAL && t > 0 &&
+		  c.policy[NETSPEC_EVENT_SOCKET] == NETSPEC_POLICY_INVALIDATE &&
+		  c.policy[NETSPEC_EVENT_ROUTE] == NETSPEC_POLICY_RESPECIALIZE,
+		  "defaults_come_from_the_sysctls",
+		  "write %s, route 1 %s, policies %u/%u", errname(w),
+		  errname(w2), c.policy[0], c.policy[1]);
+	netspec_cancel(t);
+	write_text(SYSCTL_SOCKET, "1");
+
+	bad[0] = customize(fd, NETSPEC_POLICY_RESPECIALIZE, 0, &c);
+	bad[1] = customize(fd, 0, NETSPEC_POLICY_REJECT, &c);
+	bad[2] = customize(fd, 4, 0, &c);
+	c = netspec_udp_connected(fd, ADU);
+	c.policy[5] = 1;
+	bad[3] = netspec_customize(&c);
+	kt_result(bad[0] == -EINVAL && bad[1] == -EINVAL && bad[2] == -EINVAL &&
+		  bad[3] == -EINVAL && drain() == 0, "bad_policies_are_einval",
+		  "%s %s %s %s", errname(bad[0]), errname(bad[1]),
+		  errname(bad[2]), errname(bad[3]));
+	close(fd);
+}
+
+int main(void)
+{
+	int size = 8 << 20;
+
+	kt_plan(1, 12);
+	net_if_up("lo");
+	rx = net_udp_receiver(LOOPBACK, &port);
+	if (rx < 0 || net_setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+				     sizeof(size))) {
+		kt_line("# cannot set up the receiver");
+		return 1;
+	}
+	memset(buf, 0x5a, sizeof(buf));
+	test_close();
+	test_close_during_send();
+	test_socket_policies();
+	test_policy_values();
+	return kt_exit_status();
+}
