@@ -2,7 +2,7 @@
 //! under TCG, stream the console, and judge the guest's KTAP.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -23,7 +23,8 @@ pub struct Args {
     pub arch: String,
     #[arg(long, default_value = "6.12")]
     pub base: String,
-    /// Run only the suites whose name contains this.
+    /// Run only the suites whose name contains this, or one of these
+    /// comma-separated parts.
     pub filter: Option<String>,
     /// Seconds a guest may run before it counts as hung.
     #[arg(long, default_value_t = 900)]
@@ -49,8 +50,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let arches = arch::select(&args.arch).stage(Stage::Usage)?;
     let mut suites = crate::guest::suites()?;
     if let Some(f) = &args.filter {
-        suites.retain(|s| s.contains(f.as_str()));
-        if suites.is_empty() {
+        suites.retain(|s| f.split(',').any(|part| s.contains(part)));
+        let rust_matches = f.split(',').any(|part| crate::guest::RUST_SUITE.contains(part));
+        if suites.is_empty() && !rust_matches {
             return Err(anyhow::anyhow!("no suite under vm-tests/suites/ matches {f:?}")).stage(Stage::Usage);
         }
     }
@@ -59,15 +61,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
     let mut outcomes = Vec::new();
-    for arch in arches {
-        let started = Instant::now();
-        let outcome = run_arch(&sh, base, arch, &suites, &args);
-        let line = match &outcome {
-            Ok(summary) => format!("{:8} PASS  {summary}", arch.name),
-            Err(e) => format!("{:8} FAIL  {}", arch.name, e.downcast_ref::<Stage>().copied().unwrap_or(Stage::Build)),
-        };
-        outcomes.push((line, started.elapsed(), outcome));
-    }
+    // The kernels are built one after another on a second thread while the
+    // previous arch's guest runs: a build keeps both cores busy, a TCG guest
+    // one, so the next build overlaps the current boot.
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        let dry_run = args.dry_run;
+        let arches_to_build = arches.clone();
+        scope.spawn(move || {
+            for arch in arches_to_build {
+                let built = project::shell().and_then(|sh| kernel::build(&sh, base, arch, Profile::Test, dry_run));
+                if tx.send(built).is_err() {
+                    break;
+                }
+            }
+        });
+        for arch in &arches {
+            let started = Instant::now();
+            let outcome = rx
+                .recv()
+                .context("the kernel build thread stopped")
+                .and_then(|image| run_arch(&sh, base, arch, image?, &suites, &args));
+            let line = match &outcome {
+                Ok(summary) => format!("{:8} PASS  {summary}", arch.name),
+                Err(e) => format!("{:8} FAIL  {}", arch.name, e.downcast_ref::<Stage>().copied().unwrap_or(Stage::Build)),
+            };
+            outcomes.push((line, started.elapsed(), outcome));
+        }
+    });
     println!("\nvm-test on {}:", base.name);
     for (line, took, _) in &outcomes {
         println!("  {line}  ({:.0?})", took);
@@ -86,14 +107,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-fn run_arch(sh: &Shell, base: &Base, arch: &Arch, suites: &[String], args: &Args) -> anyhow::Result<String> {
+fn run_arch(sh: &Shell, base: &Base, arch: &Arch, image: PathBuf, suites: &[String], args: &Args) -> anyhow::Result<String> {
     println!("==> {} on {}: {}", arch.name, base.name, arch.description);
-    let image = kernel::build(sh, base, arch, Profile::Test, args.dry_run)?;
     let build = project::build_dir(base.name, arch.name, Profile::Test.name());
     // The Rust API's suite runs where there is a Rust target for the guest.
     let mut suites = suites.to_vec();
     let rust = crate::guest::RUST_SUITE;
-    if arch.rust_target.is_some() && !args.kunit && args.filter.as_deref().is_none_or(|f| rust.contains(f)) {
+    if arch.rust_target.is_some() && !args.kunit && args.filter.as_deref().is_none_or(|f| f.split(',').any(|part| rust.contains(part))) {
         suites.push(rust.to_string());
     }
     let initrd = crate::guest::build(sh, base.name, arch, &build, &suites, args.dry_run)?;
