@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Bad input: a million random netspec() and customized_send() calls.
+ * Bad input: a million random netspec() and customized_send() calls, and
+ * the socket calls that netspec's guards watch.
  *
  * Each call is one entry of a table of operations (ops[] below), which makes
  * its arguments from a deterministic PRNG (xorshift64, seed printed; set it
@@ -9,18 +10,25 @@
  * larger with a zero or a non-zero tail, a page and over, huge; pointers
  * NULL, low, unmapped, PROT_NONE, kernel, misaligned, read-only, straddling
  * a PROT_NONE page, or a buffer with a valid, mutated or random struct;
- * tokens held, cancelled, never issued, 0, negative, huge, with high bits
- * above the int; descriptors of UDP sockets (IPv4 and IPv6, connected and
- * not), TCP and UNIX sockets, a pipe, a /proc file, a closed one, random
- * numbers.  Valid contexts on loopback sockets make real customizations and
- * sends, which two receivers drain.
+ * policies valid, defaulted, of the other event or out of range; tokens
+ * held, cancelled, never issued, of a closed socket, 0, negative, huge, with
+ * high bits above the int; descriptors of UDP sockets (IPv4 and IPv6,
+ * connected and not), TCP and UNIX sockets, a pipe, a /proc file, a closed
+ * one, random numbers.  Valid contexts on loopback sockets make real
+ * customizations and sends, which two receivers drain.  A few calls are
+ * setsockopt() (SO_ADU among others), getsockopt(SO_ADU) and connect() on
+ * those sockets, and close() of one, which is then opened again: the socket
+ * policies (EBUSY or invalidation), SO_ADU and the guard that makes a closed
+ * socket's tokens fail are fuzzed with the rest.  It runs in a network
+ * namespace of its own, whose default policies it sets from the seed.
  *
  * Every result must be a success or an errno documented for that call
  * (include/uapi/linux/netspec.h, Documentation/networking/netspec.rst, and
  * send(2), udp(7) and ip(7) for what customized_send() passes on); and where
  * the arguments decide the result (a size over a page, an unknown op, a
  * token not held, a flag, an unreadable struct...), it must be exactly that
- * one, which a small model of the process's tokens and descriptors predicts.
+ * one, which a small model of the process's tokens, their instances and
+ * its descriptors predicts.
  * At the end every token still held is cancelled, and neither a token nor
  * an instance of this process may be left.  init asks kmemleak for a scan
  * afterwards, and the host fails the run on any kernel report.
@@ -50,6 +58,10 @@
 #define PROT_READ_ONLY 1
 #define PROT_NOACCESS 0
 #define N_NETSPEC_OPS 4		/* QUERY, CUSTOMIZE, CANCEL, INFO */
+#define CLONE_NEWNET 0x40000000
+#define IPPROTO_IP_LEVEL 0
+#define IP_TTL 2
+#define SO_UNKNOWN 0x4e52	/* next to SO_ADU, and no socket option */
 
 /* ---- randomness ---------------------------------------------------------- */
 
@@ -152,12 +164,18 @@ struct fd_info {
 	unsigned char v6;	/* a UDP socket of AF_INET6 */
 	unsigned char connected;
 	unsigned char shut;
+	unsigned char invalidate;	/* customizes mostly ask to be invalidated */
+	unsigned int sock;	/* the open socket, shared by dup(); 0 if none */
+	unsigned int adu;	/* its SO_ADU */
 };
 
 static struct fd_info fds[K_COUNT];
 static int first_fd = 1 << 30;	/* below it: inherited descriptors */
 static int rx4 = -1, rx6 = -1;
 static unsigned short port4, port6, closed_port;
+static unsigned int next_sock;
+/* net.netspec.socket_policy and route_policy */
+static unsigned char default_policy[NETSPEC_EVENTS];
 
 /* The kind of descriptor fd, as far as the model knows it. */
 static int kind_of(long fd)
@@ -172,25 +190,102 @@ static int kind_of(long fd)
 	return fd < first_fd ? K_UNKNOWN : K_CLOSED;
 }
 
-/* ---- the token model -------------------------------------------------------- */
+/* Whether a descriptor still refers to socket s. */
+static int sock_open(unsigned int s)
+{
+	int k;
+
+	for (k = 1; k < K_COUNT; k++)
+		if (fds[k].sock == s && k != K_CLOSED)
+			return 1;
+	return 0;
+}
+
+/* ---- the instance and token model -------------------------------------------- */
+
+/*
+ * An instance as net/netspec/inst.c keeps it: its context (the key under
+ * which customizes share it, with the ADU in effect and the policies
+ * resolved), path and counters.  Only this process's sockets have
+ * instances, so users, sends and trips are known exactly.  A token holds
+ * one; there are never more instances than tokens.
+ */
+struct inst_model {
+	unsigned char used;
+	unsigned char hashed;	/* in the table: a customize may share it */
+	unsigned char dead;	/* its socket was released */
+	unsigned char path;
+	unsigned char was_specialized;
+	unsigned char policy[NETSPEC_EVENTS];
+	unsigned short family, port;	/* as the struct has them */
+	unsigned char addr[16];
+	unsigned int sock, adu, send_flags, users;
+	unsigned long long sends, trips;
+};
+
+static struct inst_model insts[LIVE_MAX + 1];
 
 struct token_model {
-	unsigned char live;
-	unsigned char path;
-	unsigned char kind;
-	unsigned int adu;
+	unsigned char live;	/* in the process's table */
+	unsigned char kind;	/* the descriptor it was customized on */
+	unsigned short inst;
 };
 
 static struct token_model tokens[MAX_TOKEN + 1];
 static int live_list[MAX_TOKEN + 1], nlive;
 static unsigned int cancelled[16], ncancelled;
 
-static void token_add(int t, unsigned int adu, unsigned int path, int kind)
+/* Counts of what the guards did, for the final check. */
+static unsigned long n_rejected, n_invalidated, n_dead_ebadf, n_closed_live;
+static unsigned long n_so_adu_used;
+
+static int inst_find(unsigned int sock, unsigned int adu,
+		     const struct netspec_customize *c, const unsigned char *pol)
+{
+	int i;
+
+	for (i = 0; i <= LIVE_MAX; i++) {
+		const struct inst_model *m = &insts[i];
+
+		if (m->used && m->hashed && m->sock == sock && m->adu == adu &&
+		    m->send_flags == c->send_flags && m->family == c->family &&
+		    m->port == c->port && !memcmp(m->addr, c->addr, 16) &&
+		    !memcmp(m->policy, pol, NETSPEC_EVENTS))
+			return i;
+	}
+	return -1;
+}
+
+static int inst_new(unsigned int sock, unsigned int adu,
+		    const struct netspec_customize *c, const unsigned char *pol,
+		    unsigned int path)
+{
+	int i;
+
+	for (i = 0; i <= LIVE_MAX; i++)
+		if (!insts[i].used)
+			break;
+	memset(&insts[i], 0, sizeof(insts[i]));
+	insts[i].used = 1;
+	insts[i].hashed = 1;
+	insts[i].path = path;
+	insts[i].was_specialized = path == NETSPEC_PATH_UDP4;
+	memcpy(insts[i].policy, pol, NETSPEC_EVENTS);
+	insts[i].family = c->family;
+	insts[i].port = c->port;
+	memcpy(insts[i].addr, c->addr, 16);
+	insts[i].sock = sock;
+	insts[i].adu = adu;
+	insts[i].send_flags = c->send_flags;
+	return i;
+}
+
+static void token_add(int t, int inst, int kind)
 {
 	tokens[t].live = 1;
-	tokens[t].adu = adu;
-	tokens[t].path = path;
+	tokens[t].inst = inst;
 	tokens[t].kind = kind;
+	insts[inst].users++;
 	live_list[nlive++] = t;
 }
 
@@ -199,6 +294,8 @@ static void token_del(int t)
 	int i;
 
 	tokens[t].live = 0;
+	if (!--insts[tokens[t].inst].users)
+		insts[tokens[t].inst].used = 0;
 	for (i = 0; i < nlive; i++)
 		if (live_list[i] == t) {
 			live_list[i] = live_list[--nlive];
@@ -207,9 +304,76 @@ static void token_del(int t)
 	cancelled[ncancelled++ & 15] = t;
 }
 
+/* In the process's table: cancel takes it. */
 static int held(long long t)
 {
 	return t > 0 && t <= MAX_TOKEN && tokens[t].live;
+}
+
+/* Held and its socket open: sends and info take it. */
+static int usable(long long t)
+{
+	return held(t) && !insts[tokens[t].inst].dead;
+}
+
+/* The socket was released: its instances are dead, their tokens EBADF. */
+static void sock_released(unsigned int s)
+{
+	int i;
+
+	for (i = 0; i <= LIVE_MAX; i++)
+		if (insts[i].used && insts[i].sock == s && !insts[i].dead) {
+			insts[i].dead = 1;
+			insts[i].hashed = 0;
+			n_closed_live++;
+		}
+}
+
+/* What a setsockopt() or connect() on socket s meets (__netspec_sock_change):
+ * 0 nothing, 1 specialized instances that invalidate, 2 one that rejects.
+ */
+static int guard_of(unsigned int s)
+{
+	int i, g = 0;
+
+	for (i = 0; i <= LIVE_MAX; i++) {
+		const struct inst_model *m = &insts[i];
+
+		if (!m->used || m->sock != s || m->dead ||
+		    m->path != NETSPEC_PATH_UDP4)
+			continue;
+		if (m->policy[NETSPEC_EVENT_SOCKET] == NETSPEC_POLICY_REJECT)
+			return 2;
+		g = 1;
+	}
+	return g;
+}
+
+/* What the guard did, as the call's result says: rejected (EBUSY) or let
+ * the change through, invalidating the specialized instances.
+ */
+static void guard_apply(unsigned int s, int rejected)
+{
+	int i;
+
+	for (i = 0; i <= LIVE_MAX; i++) {
+		struct inst_model *m = &insts[i];
+
+		if (!m->used || m->sock != s || m->dead ||
+		    m->path != NETSPEC_PATH_UDP4)
+			continue;
+		if (rejected) {
+			if (m->policy[NETSPEC_EVENT_SOCKET] == NETSPEC_POLICY_REJECT) {
+				m->trips++;
+				n_rejected++;
+			}
+		} else {
+			m->path = NETSPEC_PATH_GENERIC;
+			m->hashed = 0;
+			m->trips++;
+			n_invalidated++;
+		}
+	}
 }
 
 /* A token: mostly held ones, else every kind of bad one. */
@@ -241,9 +405,7 @@ typedef void (*op_fn)(struct op *);
 
 /*
  * One kind of call: a function that makes the arguments, calls and checks,
- * and the errnos documented for the call.  Calls yet to come go in as rows
- * of ops[], e.g. close() of a customized socket (its tokens then fail with
- * EBADF), setsockopt() on a customized socket (EBUSY), SO_ADU.
+ * and the errnos documented for the call.
  */
 struct op {
 	const char *name;
@@ -257,16 +419,22 @@ struct op {
 	unsigned long long us;	/* time spent, with fuzz_profile=1 */
 };
 
-enum { OP_CUSTOMIZE, OP_CANCEL, OP_QUERY, OP_INFO, OP_UNKNOWN, OP_SEND, N_OPS };
+enum {
+	OP_CUSTOMIZE, OP_CANCEL, OP_QUERY, OP_INFO, OP_UNKNOWN, OP_SEND,
+	OP_SETSOCKOPT, OP_GETSOCKOPT, OP_CONNECT, OP_CLOSE, N_OPS
+};
 static struct op ops[N_OPS];
 
 static unsigned long n_calls, n_failed, n_model_failed;
 static unsigned long customized, sent, received;
 static char first_failure[512], first_model_failure[512];
 
+enum { C_NETSPEC, C_SEND, C_SOCKET };
+
 /* The current call, formatted only when it fails. */
 static struct {
-	int send;		/* customized_send(), else netspec() */
+	int call;		/* C_NETSPEC, C_SEND, or C_SOCKET: name(fd, ...) */
+	const char *name;
 	unsigned long a[4];	/* the raw arguments */
 	int pc;			/* pointer class of a[1] */
 	const unsigned char *view;	/* the struct the kernel read, or NULL */
@@ -282,6 +450,8 @@ static const char *errno_name(long e)
 	case ENOTCONN: return "ENOTCONN";
 	case EINTR: return "EINTR";
 	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	case ENOPROTOOPT: return "ENOPROTOOPT";
+	case EBUSY: return "EBUSY";
 	default: return netspec_errname(-e);
 	}
 }
@@ -290,11 +460,47 @@ static const char *const op_names[N_NETSPEC_OPS] = {
 	"QUERY", "CUSTOMIZE", "CANCEL", "INFO"
 };
 
+/* A socket's instances in the model: "n specialized (r reject)". */
+static void format_sock(struct kt_buf *b, unsigned int sock)
+{
+	unsigned int i, n = 0, rej = 0;
+
+	for (i = 0; i <= LIVE_MAX; i++)
+		if (insts[i].used && insts[i].sock == sock && !insts[i].dead &&
+		    insts[i].path == NETSPEC_PATH_UDP4) {
+			n++;
+			rej += insts[i].policy[NETSPEC_EVENT_SOCKET] ==
+			       NETSPEC_POLICY_REJECT;
+		}
+	kt_putu(b, n, 10);
+	kt_puts(b, " specialized instances (");
+	kt_putu(b, rej, 10);
+	kt_puts(b, " reject)");
+}
+
 static void format_call(struct kt_buf *b)
 {
 	unsigned int i, w;
+	int k;
 
-	if (cur.send) {
+	if (cur.call == C_SOCKET) {
+		k = kind_of(cur.a[0]);
+		kt_puts(b, cur.name);
+		kt_puts(b, "(fd=");
+		kt_putu(b, cur.a[0], 10);
+		for (i = 1; i < 4; i++) {
+			kt_puts(b, ", ");
+			kt_putu(b, cur.a[i], 16);
+		}
+		kt_puts(b, ") ");
+		kt_puts(b, kind_names[k]);
+		kt_puts(b, " SO_ADU ");
+		kt_putu(b, fds[k].adu, 10);
+		kt_puts(b, ", ");
+		format_sock(b, fds[k].sock);
+		return;
+	}
+	if (cur.call == C_SEND) {
 		kt_puts(b, "customized_send(token=");
 		kt_putu(b, cur.a[0], 16);
 		kt_puts(b, ", buf=");
@@ -310,21 +516,25 @@ static void format_call(struct kt_buf *b)
 	kt_putu(b, cur.a[1], 16);
 	kt_puts(b, " [");
 	kt_puts(b, ptr_names[cur.pc]);
-	kt_puts(b, cur.send ? "], len=" : "], size=");
+	kt_puts(b, cur.call == C_SEND ? "], len=" : "], size=");
 	kt_putu(b, cur.a[2], 10);
-	if (cur.send) {
+	if (cur.call == C_SEND) {
 		kt_puts(b, ", flags=");
 		kt_putu(b, cur.a[3], 16);
 	}
 	kt_putc(b, ')');
-	if (cur.send) {
+	if (cur.call == C_SEND) {
 		kt_puts(b, cur.t ? " token held, adu " : " token not held");
 		if (cur.t) {
-			kt_putu(b, cur.t->adu, 10);
+			const struct inst_model *m = &insts[cur.t->inst];
+
+			kt_putu(b, m->adu, 10);
 			kt_puts(b, " path ");
-			kt_putu(b, cur.t->path, 10);
+			kt_putu(b, m->path, 10);
 			kt_puts(b, " socket ");
 			kt_puts(b, kind_names[cur.t->kind]);
+			if (m->dead)
+				kt_puts(b, " (closed)");
 		}
 	}
 	if (cur.view) {
@@ -413,7 +623,8 @@ static const unsigned int ver0_size[N_NETSPEC_OPS] = {
 	NETSPEC_QUERY_SIZE_VER0, NETSPEC_CUSTOMIZE_SIZE_VER0,
 	NETSPEC_CANCEL_SIZE_VER0, NETSPEC_INFO_SIZE_VER0,
 };
-#define MAX_STRUCT 72	/* the largest: struct netspec_info */
+#define MAX_STRUCT 88	/* the largest: struct netspec_info */
+#define INFO_POLICY __builtin_offsetof(struct netspec_info, policy)
 
 /* An address no user access reaches: above every task size we run. */
 static unsigned long kernel_address(void)
@@ -491,6 +702,43 @@ static const int good_kinds[] = {
 #define N_GOOD_KINDS (sizeof(good_kinds) / sizeof(good_kinds[0]))
 #define N_ADUS (sizeof(adus) / sizeof(adus[0]))
 
+/*
+ * Policies for a customize: mostly ones the events take (or the default),
+ * now and then one an event does not take or a byte past the events.  A
+ * socket whose customizes mostly ask to be invalidated lets setsockopt()
+ * and connect() through now and then; the others mostly get EBUSY.
+ */
+static void policies(unsigned char *p, int invalidate)
+{
+	static const unsigned char sock_ok[] = {
+		NETSPEC_POLICY_DEFAULT, NETSPEC_POLICY_REJECT,
+		NETSPEC_POLICY_INVALIDATE,
+	};
+	static const unsigned char route_ok[] = {
+		NETSPEC_POLICY_DEFAULT, NETSPEC_POLICY_INVALIDATE,
+		NETSPEC_POLICY_RESPECIALIZE,
+	};
+
+	memset(p, 0, 8);
+	if (invalidate && chance(248))
+		p[NETSPEC_EVENT_SOCKET] =
+			default_policy[NETSPEC_EVENT_SOCKET] ==
+			NETSPEC_POLICY_INVALIDATE && chance(128) ?
+			NETSPEC_POLICY_DEFAULT : NETSPEC_POLICY_INVALIDATE;
+	else
+		p[NETSPEC_EVENT_SOCKET] = sock_ok[below(3)];
+	p[NETSPEC_EVENT_ROUTE] = route_ok[below(3)];
+	if (chance(6))
+		p[NETSPEC_EVENT_SOCKET] = chance(128) ?
+					  NETSPEC_POLICY_RESPECIALIZE :
+					  4 + below(252);
+	if (chance(6))
+		p[NETSPEC_EVENT_ROUTE] = chance(128) ? NETSPEC_POLICY_REJECT :
+					 4 + below(252);
+	if (chance(4))
+		p[NETSPEC_EVENTS + below(8 - NETSPEC_EVENTS)] = 1 + below(255);
+}
+
 /* A valid context on one of the UDP sockets, or now and then the same on
  * any descriptor the program holds (TCP, UNIX, a pipe, a shut socket...).
  */
@@ -502,10 +750,13 @@ static void valid_customize(struct netspec_customize *c)
 	c->fd = fds[k].fd;
 	c->protocol = NETSPEC_PROTO_UDP;
 	c->adu = chance(4) ? below(MAX_ADU_V6 + 2) : adus[below(N_ADUS)];
+	if (fds[k].adu && chance(160))	/* mostly the socket's SO_ADU */
+		c->adu = chance(128) ? 0 : fds[k].adu;
 	if (chance(56))
 		c->send_flags = (chance(128) ? MSG_DONTWAIT : 0) |
 				(chance(128) ? MSG_NOSIGNAL : 0);
 	destination(c, k);
+	policies(c->policy, fds[k].invalidate);
 }
 
 /*
@@ -552,6 +803,39 @@ static void mutate(unsigned char *p, unsigned int n)
 	}
 }
 
+/* The ADU a customize of struct c on socket f asks for, SO_ADU applied. */
+static unsigned int adu_in_effect(const struct netspec_customize *c,
+				  const struct fd_info *f)
+{
+	return c->adu ? c->adu : f->adu;
+}
+
+/* The policies in effect, defaults resolved: 0, or -EINVAL as
+ * netspec_policies() decides.
+ */
+static int resolve_policies(const unsigned char *in, unsigned char *out)
+{
+	static const unsigned char lo[NETSPEC_EVENTS] = {
+		[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_REJECT,
+		[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_INVALIDATE,
+	};
+	static const unsigned char hi[NETSPEC_EVENTS] = {
+		[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE,
+		[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_RESPECIALIZE,
+	};
+	int e;
+
+	for (e = NETSPEC_EVENTS; e < 8; e++)
+		if (in[e])
+			return -EINVAL;
+	for (e = 0; e < NETSPEC_EVENTS; e++) {
+		out[e] = in[e] ? in[e] : default_policy[e];
+		if (out[e] < lo[e] || out[e] > hi[e])
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * What a customize of struct c must return, checked as net/netspec/inst.c
  * checks it: an errno, 0 for a token, or ANY for a descriptor the model does
@@ -560,11 +844,11 @@ static void mutate(unsigned char *p, unsigned int n)
 static long customize_model(const struct netspec_customize *c)
 {
 	static const unsigned char zero[16];
+	unsigned char pol[NETSPEC_EVENTS];
 	const struct fd_info *f;
 	int k;
 
-	if (c->flags || c->__reserved ||
-	    (c->send_flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)))
+	if (c->flags || (c->send_flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)))
 		return -EINVAL;
 	if (c->protocol != NETSPEC_PROTO_UDP)
 		return -EPROTONOSUPPORT;
@@ -578,7 +862,9 @@ static long customize_model(const struct netspec_customize *c)
 	if (k == K_TCP || k == K_UNIX)
 		return -EPROTOTYPE;
 	f = &fds[k];
-	if (c->adu > (f->v6 ? MAX_ADU_V6 : MAX_ADU_V4))
+	if (f->adu && c->adu && c->adu != f->adu)
+		return -EINVAL;
+	if (adu_in_effect(c, f) > (f->v6 ? MAX_ADU_V6 : MAX_ADU_V4))
 		return -EMSGSIZE;
 	switch (c->family) {
 	case AF_UNSPEC:
@@ -602,12 +888,95 @@ static long customize_model(const struct netspec_customize *c)
 	default:
 		return -EAFNOSUPPORT;
 	}
-	return f->shut ? -EPIPE : 0;
+	if (f->shut)
+		return -EPIPE;
+	return resolve_policies(c->policy, pol);
+}
+
+/* A successful customize: what it wrote back, and the instance it got. */
+static void customized_ok(long r, const struct netspec_customize *in,
+			  const struct netspec_customize *out, int writable)
+{
+	static const unsigned char zero[8];
+	int k = kind_of(in->fd), i;
+	unsigned int adu, path;
+	unsigned char pol[NETSPEC_EVENTS];
+
+	if (r < 1 || r > MAX_TOKEN || held(r)) {
+		fail(r, "a token out of range or already held");
+		return;
+	}
+	if (k == K_UNKNOWN || k == K_CLOSED || resolve_policies(in->policy, pol)) {
+		fail(r, "customize succeeded where the model says it cannot");
+		return;
+	}
+	if (!writable) {
+		fail(r, "customize succeeded with a read-only struct");
+		return;
+	}
+	/* A new instance is specialized when it can be: an IPv4 socket with
+	 * an ADU and a unicast route (the peers are 127.0.0.1; lo has only
+	 * 127/8, whose last address is broadcast), far below
+	 * net.netspec.max_versions.
+	 */
+	adu = adu_in_effect(in, &fds[k]);
+	i = inst_find(fds[k].sock, adu, in, pol);
+	path = i >= 0 ? insts[i].path :
+	       adu && !fds[k].v6 && (in->family == AF_UNSPEC ||
+				     (in->addr[0] == 127 &&
+				      (in->addr[1] & in->addr[2] & in->addr[3]) != 255)) ?
+	       NETSPEC_PATH_UDP4 : NETSPEC_PATH_GENERIC;
+	if (out->token != r || out->adu != adu)
+		fail(r, "token or ADU written back wrong");
+	else if (memcmp(out->policy, pol, NETSPEC_EVENTS) ||
+		 memcmp(out->policy + NETSPEC_EVENTS, zero, 8 - NETSPEC_EVENTS))
+		fail(r, "policies written back wrong");
+	else if (out->path != path)
+		model_fail(r, i >= 0 ? "path is not the shared instance's" :
+			   "path of a new instance");
+	if (i < 0)
+		i = inst_new(fds[k].sock, adu, in, pol, out->path);
+	if (!in->adu && adu)
+		n_so_adu_used++;
+	token_add(r, i, k);
+	customized++;
+}
+
+/*
+ * An info of a usable token: its instance, exactly as the model has it;
+ * the fields past size were not copied.  The policy bytes past the events
+ * are zero, or what the caller passed in: netspec_info() copies only the
+ * events' bytes into the struct it read from the caller.
+ */
+static void info_ok(long r, unsigned int t, const struct netspec_info *in,
+		    const struct netspec_info *out, unsigned long size)
+{
+	const struct inst_model *m = &insts[tokens[t].inst];
+	unsigned int e;
+
+	if (out->protocol != NETSPEC_PROTO_UDP || out->adu != m->adu ||
+	    out->send_flags != m->send_flags || out->family != m->family ||
+	    out->port != m->port || memcmp(out->addr, m->addr, 16))
+		fail(r, "info differs from the token's context");
+	else if (out->path != m->path || out->users != m->users ||
+		 out->sends != m->sends)
+		model_fail(r, "info's path, users or sends");
+	else if (out->fallbacks > out->sends ||
+		 (!m->was_specialized && out->fallbacks))
+		fail(r, "info counts fallbacks that cannot be");
+	else if (size >= INFO_POLICY && out->trips != m->trips)
+		model_fail(r, "info's trips");
+	for (e = 0; e < 8 && INFO_POLICY + e < size; e++)
+		if (e < NETSPEC_EVENTS ? out->policy[e] != m->policy[e] :
+		    out->policy[e] && out->policy[e] != in->policy[e]) {
+			fail(r, "info's policies are not customize's");
+			break;
+		}
 }
 
 /* After a successful call: what the kernel wrote back must be right. */
 static void check_output(unsigned int op, long r, const unsigned char *view,
-			 const unsigned char *p, int writable)
+			 const unsigned char *p, int writable, unsigned long size)
 {
 	union {
 		struct netspec_query q;
@@ -617,38 +986,24 @@ static void check_output(unsigned int op, long r, const unsigned char *view,
 	} in, out;
 
 	memcpy(&in, view, struct_size[op]);
+	memset(&out, 0, sizeof(out));
 	if (writable)
 		memcpy(&out, p, struct_size[op]);
 	switch (op) {
-	case NETSPEC_OP_CUSTOMIZE: {
-		int k = kind_of(in.c.fd);
-
-		if (r < 1 || r > MAX_TOKEN || held(r)) {
-			fail(r, "a token out of range or already held");
-			break;
-		}
-		if (!writable)
-			fail(r, "customize succeeded with a read-only struct");
-		else if (out.c.token != r || out.c.path > NETSPEC_PATH_UDP4 ||
-			 (out.c.path == NETSPEC_PATH_UDP4 && (!in.c.adu || fds[k].v6)))
-			fail(r, "token or path written back wrong");
-		token_add(r, in.c.adu, writable ? out.c.path : 0, k);
-		customized++;
+	case NETSPEC_OP_CUSTOMIZE:
+		customized_ok(r, &in.c, &out.c, writable);
 		break;
-	}
 	case NETSPEC_OP_CANCEL:
 		if (held(in.x.token))
 			token_del(in.x.token);
 		break;
 	case NETSPEC_OP_INFO:
-		if (!held(in.i.token))
+		if (!usable(in.i.token))
 			break;
-		if (!writable || out.i.adu != tokens[in.i.token].adu ||
-		    out.i.protocol != NETSPEC_PROTO_UDP ||
-		    out.i.path > tokens[in.i.token].path || out.i.users < 1)
-			fail(r, "info differs from the token's context");
-		else	/* eviction demotes an instance to the generic path */
-			tokens[in.i.token].path = out.i.path;
+		if (!writable)
+			fail(r, "info succeeded with a read-only struct");
+		else
+			info_ok(r, in.i.token, &in.i, &out.i, size);
 		break;
 	case NETSPEC_OP_QUERY:
 		if (!writable || out.q.abi_version != NETSPEC_ABI_VERSION ||
@@ -774,12 +1129,12 @@ static void netspec_random(struct op *o, unsigned long op_raw)
 		       -EBADF;
 	else
 		want = ((const struct netspec_info *)view)->flags ? -EINVAL :
-		       !held(((const struct netspec_info *)view)->token) ? -EBADF :
+		       !usable(((const struct netspec_info *)view)->token) ? -EBADF :
 		       pc == P_RO ? -EFAULT : 0;
 	if (op == NETSPEC_OP_CUSTOMIZE && want == 0 && pc == P_RO)
 		want = -EFAULT;
 
-	cur.send = 0;
+	cur.call = C_NETSPEC;
 	cur.a[0] = op_raw;
 	cur.a[1] = (unsigned long)p;
 	cur.a[2] = size;
@@ -791,11 +1146,21 @@ static void netspec_random(struct op *o, unsigned long op_raw)
 		if (!known)
 			fail(r, "an unknown op succeeded");
 		else
-			check_output(op, r, view, p, pc != P_RO);
+			check_output(op, r, view, p, pc != P_RO, size);
+	} else if (op == NETSPEC_OP_INFO && want == -EBADF && r == -EBADF &&
+		   held(((const struct netspec_info *)view)->token)) {
+		n_dead_ebadf++;
 	}
 
 	if (pc == P_ARENA || pc == P_MISALIGNED) {
-		/* The kernel writes back its own struct, nothing past it. */
+		/* The kernel writes back its own struct, nothing past it, and
+		 * of a shorter one only what the caller's size covers.
+		 */
+		for (i = size; size < ssize && i < ssize; i++)
+			if (p[i] != view[i]) {
+				fail(r, "the kernel wrote past the caller's size");
+				break;
+			}
 		if (!tail_nonzero)
 			for (i = ssize; i < ssize + 8; i++)
 				if (p[i])
@@ -819,7 +1184,7 @@ static void op_customize(struct op *o)
 		int t = live_list[below(nlive)];
 
 		c->token = t;
-		cur.send = 0;
+		cur.call = C_NETSPEC;
 		cur.a[0] = NETSPEC_OP_CANCEL;
 		cur.a[1] = (unsigned long)c;
 		cur.a[2] = sizeof(*c);
@@ -862,6 +1227,8 @@ static void op_send(struct op *o)
 	unsigned long token_raw, len, flags_raw = 0;
 	unsigned int bc = rnd() & 255;
 	const struct token_model *t;
+	struct inst_model *m = NULL;
+	unsigned int adu = 0;
 	unsigned char *buf;
 	int pc, good;
 	long r, want;
@@ -876,15 +1243,19 @@ static void op_send(struct op *o)
 	if (sizeof(long) > 4 && chance(8))
 		token_raw |= (unsigned long)rnd() << 16 << 16;	/* the kernel takes an int */
 	t = held((int)token_raw) ? &tokens[(int)token_raw] : NULL;
+	if (t) {
+		m = &insts[t->inst];
+		adu = m->adu;
+	}
 
 	good = t && flags_raw == 0 && chance(180);
 	if (good) {
-		len = t->adu ? t->adu : chance(248) ? below(1500) : below(65536 + 32);
+		len = adu ? adu : chance(248) ? below(1500) : below(65536 + 32);
 		flags_raw = chance(200) ? 0 : MSG_DONTWAIT;
 	} else {
 		unsigned int lc = rnd() & 255;
 
-		len = lc < 100 && t ? t->adu + (chance(128) ? 1 : -1UL) :
+		len = lc < 100 && t ? adu + (chance(128) ? 1 : -1UL) :
 		      lc < 170 ? adus[below(N_ADUS)] :
 		      lc < 200 ? below(2048) :
 		      lc < 210 ? below(70000) :
@@ -907,14 +1278,14 @@ static void op_send(struct op *o)
 
 	if ((unsigned int)flags_raw & ~MSG_DONTWAIT)
 		want = -EINVAL;
-	else if (!t)
-		want = -EBADF;
-	else if (t->adu && len != t->adu)
+	else if (!t || m->dead)
+		want = -EBADF;	/* not held, or its socket was closed */
+	else if (adu && len != adu)
 		want = -EINVAL;
 	else
 		want = ANY;	/* as send() on the socket would */
 
-	cur.send = 1;
+	cur.call = C_SEND;
 	cur.a[0] = token_raw;
 	cur.a[1] = (unsigned long)buf;
 	cur.a[2] = len;
@@ -926,62 +1297,15 @@ static void op_send(struct op *o)
 	if (judge(o, r, want)) {
 		if ((unsigned long)r != len)
 			fail(r, "a send returned another length than it was given");
+		if (m)
+			m->sends++;
 		sent++;
+	} else if (t && m->dead && r == -EBADF) {
+		n_dead_ebadf++;
 	}
 }
 
-/* ---- the op table -------------------------------------------------------------- */
-
-static const int netspec_common[] = { EINVAL, E2BIG, EFAULT, 0 };
-static const int customize_errnos[] = {
-	EINVAL, E2BIG, EFAULT, EBADF, ENOTSOCK, EPROTONOSUPPORT, EPROTOTYPE,
-	EAFNOSUPPORT, EDESTADDRREQ, EMSGSIZE, EPIPE, EMFILE, ENOMEM, 0
-};
-static const int token_errnos[] = { EINVAL, E2BIG, EFAULT, EBADF, 0 };
-static const int unknown_errnos[] = { EOPNOTSUPP, E2BIG, 0 };
-/* EBADF, EINVAL, EFAULT of its own; the rest as send(2) on a UDP socket
- * documents them, with udp(7) and ip(7) (routing and ICMP errors).
- */
-static const int send_errnos[] = {
-	EBADF, EINVAL, EFAULT, EAGAIN, ECONNREFUSED, EMSGSIZE, ENOBUFS,
-	ENOMEM, EACCES, EPERM, ENETUNREACH, EHOSTUNREACH, EDESTADDRREQ,
-	ENOTCONN, EPIPE, EINTR, 0
-};
-
-/*
- * The mix: most calls fail fast (a size over a page, a short struct, a
- * kernel pointer, a flag, a token not held), which keeps a million calls
- * affordable under TCG with KASAN; the rest make about 1% successful
- * customizes, cancels, infos and queries and 2-3% sends, which cost a
- * hundred times more.
- */
-static struct op ops[N_OPS] = {
-	[OP_CUSTOMIZE] = { "customize", 200, 184, op_customize, customize_errnos },
-	[OP_CANCEL] = { "cancel", 120, 140, op_cancel, token_errnos },
-	[OP_QUERY] = { "query", 60, 128, op_query, netspec_common },
-	[OP_INFO] = { "info", 120, 108, op_info, token_errnos },
-	[OP_UNKNOWN] = { "unknown-op", 60, 0, op_unknown, unknown_errnos },
-	[OP_SEND] = { "customized_send", 464, 228, op_send, send_errnos },
-};
-
-static struct op *pick_op(unsigned int total)
-{
-	unsigned int w = below(total), i;
-
-	for (i = 0; i < N_OPS - 1; i++) {
-		if (w < ops[i].weight)
-			break;
-		w -= ops[i].weight;
-	}
-	return &ops[i];
-}
-
-/* ---- setup ------------------------------------------------------------------- */
-
-static long mprotect_pages(void *p, unsigned long len, int prot)
-{
-	return my_syscall3(__NR_mprotect, p, len, prot);
-}
+/* ---- socket calls ---------------------------------------------------------------- */
 
 static int udp6_socket(int connect_to_rx6, unsigned short *port)
 {
@@ -1005,19 +1329,397 @@ static int udp6_socket(int connect_to_rx6, unsigned short *port)
 	return fd;
 }
 
+/* A new open file in slot k: a socket of its own, no SO_ADU. */
 static void set_fd(int k, long fd, int v6, int connected)
 {
 	fds[k].fd = fd;
 	fds[k].v6 = v6;
 	fds[k].connected = connected;
+	fds[k].shut = 0;
+	fds[k].invalidate = chance(64);
+	fds[k].sock = fd < 0 ? 0 : ++next_sock;
+	fds[k].adu = 0;
+}
+
+/* The UDP sockets close() takes, in the order setup opens them. */
+static const int reopenable[] = {
+	K_UDP4_CONN, K_UDP4_DUP, K_UDP4_NONBLOCK, K_UDP4_REFUSED,
+	K_UDP4_UNCONN, K_UDP6_CONN, K_UDP6_UNCONN, K_UDP4_SHUT,
+};
+#define N_REOPENABLE (sizeof(reopenable) / sizeof(reopenable[0]))
+
+/* Opens the UDP socket of kind k (one of reopenable[]); 0 or -1. */
+static int open_kind(int k)
+{
+	struct sockaddr_in sin = net_sin(LOOPBACK, port4);
+	long fd;
+
+	switch (k) {
+	case K_UDP4_CONN:
+		set_fd(k, net_udp_sender(LOOPBACK, port4), 0, 1);
+		break;
+	case K_UDP4_DUP:
+		set_fd(k, my_syscall1(__NR_dup, fds[K_UDP4_CONN].fd), 0, 1);
+		if (fds[k].fd >= 0) {	/* the same open socket */
+			fds[k].sock = fds[K_UDP4_CONN].sock;
+			fds[k].adu = fds[K_UDP4_CONN].adu;
+		}
+		break;
+	case K_UDP4_NONBLOCK:
+		fd = net_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (fd >= 0 && net_connect(fd, &sin, sizeof(sin))) {
+			close(fd);
+			fd = -1;
+		}
+		set_fd(k, fd, 0, 1);
+		break;
+	case K_UDP4_REFUSED:
+		set_fd(k, net_udp_sender(LOOPBACK, closed_port), 0, 1);
+		break;
+	case K_UDP4_UNCONN:
+		set_fd(k, net_socket(AF_INET, SOCK_DGRAM, 0), 0, 0);
+		break;
+	case K_UDP6_CONN:
+		set_fd(k, udp6_socket(1, NULL), 1, 1);
+		break;
+	case K_UDP6_UNCONN:
+		set_fd(k, udp6_socket(0, NULL), 1, 0);
+		break;
+	case K_UDP4_SHUT:
+		fd = net_udp_sender(LOOPBACK, port4);
+		if (fd >= 0 && my_syscall2(__NR_shutdown, fd, SHUT_WR)) {
+			close(fd);
+			fd = -1;
+		}
+		set_fd(k, fd, 0, 1);
+		fds[k].shut = 1;
+		break;
+	}
+	return fds[k].fd < 0 ? -1 : 0;
+}
+
+static int is_udp(int k)
+{
+	return k >= K_UDP4_CONN && k <= K_UDP4_SHUT;
+}
+
+/* A descriptor for a socket call: mostly a UDP socket, now and then any. */
+static int pick_kind(void)
+{
+	return chance(232) ? good_kinds[below(N_GOOD_KINDS)] :
+			     1 + below(K_COUNT - 1);
+}
+
+static void socket_call(const char *name, long fd, unsigned long a1,
+			unsigned long a2, unsigned long a3)
+{
+	cur.call = C_SOCKET;
+	cur.name = name;
+	cur.a[0] = fd;
+	cur.a[1] = a1;
+	cur.a[2] = a2;
+	cur.a[3] = a3;
+	cur.view = NULL;
+}
+
+/* What a setsockopt() or connect() on descriptor kind k meets before the
+ * call's own checks: EBADF, ENOTSOCK, or EBUSY from a socket policy; else 0.
+ */
+static long guard_model(int k)
+{
+	if (k == K_CLOSED)
+		return -EBADF;
+	if (k == K_PIPE || k == K_PROC)
+		return -ENOTSOCK;
+	return guard_of(fds[k].sock) == 2 ? -EBUSY : 0;
+}
+
+/* After the call: the guard rejected it (EBUSY) or invalidated the
+ * socket's specialized instances, whatever the call's own result.
+ */
+static void guard_result(int k, long r)
+{
+	if (k != K_CLOSED && k != K_PIPE && k != K_PROC)
+		guard_apply(fds[k].sock, r == -EBUSY);
+}
+
+static void set_so_adu(unsigned int sock, unsigned int adu)
+{
+	int k;
+
+	for (k = 1; k < K_COUNT; k++)
+		if (fds[k].sock == sock)
+			fds[k].adu = adu;
+}
+
+/*
+ * setsockopt(), at any level and for any option, is a socket change: with
+ * a specialized instance whose socket policy rejects it, EBUSY before the
+ * option is even looked at; otherwise the specialized instances go to the
+ * generic path and the option is set, or fails on its own.  Mostly SO_ADU.
+ */
+static void op_setsockopt(struct op *o)
+{
+	static const int odd_adus[] = { -1, 65508, 65535, 65536, 0x7fffffff };
+	int k = pick_kind(), kind = kind_of(fds[k].fd), udp = is_udp(kind);
+	int level = SOL_SOCKET, name, val;
+	unsigned int len = 4, c = rnd() & 255;
+	int *v = (int *)ARENA;
+	long r, want;
+
+	if (c < 180) {
+		name = SO_ADU;
+		val = chance(96) ? 0 : chance(224) ? (int)adus[below(N_ADUS)] :
+		      chance(160) ? odd_adus[below(5)] : (int)rnd();
+	} else if (c < 220 || !udp) {
+		name = SO_PRIORITY;
+		val = below(7);
+	} else if (c < 240) {
+		level = IPPROTO_IP_LEVEL;	/* on IPv6 sockets too */
+		name = IP_TTL;
+		val = 1 + below(255);
+	} else {
+		name = SO_UNKNOWN;
+		val = rnd();
+	}
+	if (level == SOL_SOCKET && chance(8))
+		len = below(4);
+
+	want = guard_model(kind);
+	if (!want && len < sizeof(int))
+		want = -EINVAL;
+	else if (!want && name == SO_ADU)
+		want = !udp ? -ENOPROTOOPT : val < 0 || val > 65535 ? -EINVAL : 0;
+	else if (!want && name == SO_UNKNOWN)
+		want = -ENOPROTOOPT;
+
+	*v = val;
+	socket_call("setsockopt", fds[k].fd, level, name, val);
+	r = my_syscall5(__NR_setsockopt, fds[k].fd, level, name, v, len);
+	*v = 0;
+	guard_result(kind, r);
+	if (judge(o, r, want) && name == SO_ADU)
+		set_so_adu(fds[kind].sock, val);
+}
+
+/* getsockopt(SO_ADU): what the last setsockopt() that succeeded set. */
+static void op_getsockopt(struct op *o)
+{
+	int k = pick_kind(), kind = kind_of(fds[k].fd);
+	int *v = (int *)ARENA;
+	unsigned int *len = (unsigned int *)(ARENA + 8);
+	long r, want;
+
+	*v = -1;
+	*len = chance(32) ? 8 : 4;
+	want = kind == K_CLOSED ? -EBADF :
+	       kind == K_PIPE || kind == K_PROC ? -ENOTSOCK :
+	       !is_udp(kind) ? -ENOPROTOOPT : 0;
+	socket_call("getsockopt", fds[k].fd, SOL_SOCKET, SO_ADU, *len);
+	r = my_syscall5(__NR_getsockopt, fds[k].fd, SOL_SOCKET, SO_ADU, v, len);
+	if (judge(o, r, want) && ((unsigned int)*v != fds[kind].adu || *len != 4))
+		model_fail(r, "SO_ADU reads back another value");
+	*v = 0;
+	*len = 0;
+}
+
+/*
+ * connect() is a socket change like setsockopt(): each UDP socket connects
+ * again to its own peer, or, unconnected, to AF_UNSPEC (which changes
+ * nothing the model knows; not the receivers, whose ports it would
+ * unbind); an address length of 0 fails with EINVAL, but only after the
+ * socket policies had their say.
+ */
+static void op_connect(struct op *o)
+{
+	static const int kinds[] = {
+		K_UDP4_CONN, K_UDP4_DUP, K_UDP4_NONBLOCK, K_UDP4_REFUSED,
+		K_UDP4_UNCONN, K_UDP6_CONN, K_UDP6_UNCONN, K_PIPE, K_CLOSED,
+	};
+	int k = kinds[below(chance(248) ? 7 : 9)], kind = kind_of(fds[k].fd);
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ARENA;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ARENA;
+	unsigned int len;
+	long r, want;
+
+	if (!fds[k].connected) {
+		len = sizeof(*sin);	/* sin_family 0: AF_UNSPEC */
+	} else if (fds[k].v6) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = net_htons(port6);
+		s6->sin6_addr.s6_addr[15] = 1;
+		len = sizeof(*s6);
+	} else {
+		*sin = net_sin(LOOPBACK, k == K_UDP4_REFUSED ? closed_port : port4);
+		len = sizeof(*sin);
+	}
+	if (chance(16))
+		len = 0;
+	want = guard_model(kind);
+	if (!want && !len)
+		want = -EINVAL;
+
+	socket_call("connect", fds[k].fd, (unsigned long)ARENA, len, 0);
+	r = my_syscall3(__NR_connect, fds[k].fd, ARENA, len);
+	memset(ARENA, 0, sizeof(*s6));
+	guard_result(kind, r);
+	judge(o, r, want);
+}
+
+/*
+ * close() of a UDP socket, opened again at once (it gets the same number
+ * back, the lowest free one).  Unless a dup() still has it, the socket is
+ * released: its instances die, and their tokens fail with EBADF until they
+ * are cancelled.
+ */
+static void op_close(struct op *o)
+{
+	int k = reopenable[below(N_REOPENABLE)];
+	unsigned int sock = fds[k].sock;
+	long r;
+
+	if (fds[k].fd < 0)
+		return;
+	socket_call("close", fds[k].fd, 0, 0, 0);
+	r = my_syscall1(__NR_close, fds[k].fd);
+	judge(o, r, 0);
+	fds[k].sock = 0;
+	if (!sock_open(sock))
+		sock_released(sock);
+	if (open_kind(k))
+		fail(-1, "cannot open the socket again");
+}
+
+/* ---- the op table -------------------------------------------------------------- */
+
+static const int netspec_common[] = { EINVAL, E2BIG, EFAULT, 0 };
+static const int customize_errnos[] = {
+	EINVAL, E2BIG, EFAULT, EBADF, ENOTSOCK, EPROTONOSUPPORT, EPROTOTYPE,
+	EAFNOSUPPORT, EDESTADDRREQ, EMSGSIZE, EPIPE, EMFILE, ENOMEM, 0
+};
+static const int token_errnos[] = { EINVAL, E2BIG, EFAULT, EBADF, 0 };
+static const int unknown_errnos[] = { EOPNOTSUPP, E2BIG, 0 };
+/* EBADF, EINVAL, EFAULT of its own; the rest as send(2) on a UDP socket
+ * documents them, with udp(7) and ip(7) (routing and ICMP errors).
+ */
+static const int send_errnos[] = {
+	EBADF, EINVAL, EFAULT, EAGAIN, ECONNREFUSED, EMSGSIZE, ENOBUFS,
+	ENOMEM, EACCES, EPERM, ENETUNREACH, EHOSTUNREACH, EDESTADDRREQ,
+	ENOTCONN, EPIPE, EINTR, 0
+};
+/* setsockopt(2), getsockopt(2) and connect(2), and EBUSY for a socket
+ * policy that rejects the change (netspec.rst).
+ */
+static const int setsockopt_errnos[] = {
+	EBADF, ENOTSOCK, EBUSY, EINVAL, ENOPROTOOPT, 0
+};
+static const int getsockopt_errnos[] = { EBADF, ENOTSOCK, ENOPROTOOPT, 0 };
+static const int connect_errnos[] = { EBADF, ENOTSOCK, EBUSY, EINVAL, 0 };
+static const int close_errnos[] = { 0 };
+
+/*
+ * The mix: most calls fail fast (a size over a page, a short struct, a
+ * kernel pointer, a flag, a token not held), which keeps a million calls
+ * affordable under TCG with KASAN; the rest make about 1% successful
+ * customizes, cancels, infos and queries and 2-3% sends, which cost a
+ * hundred times more.  About 1.4% are socket calls, a thousand of them
+ * closes: each close of a socket with instances waits for an RCU grace
+ * period.
+ */
+static struct op ops[N_OPS] = {
+	[OP_CUSTOMIZE] = { "customize", 200, 184, op_customize, customize_errnos },
+	[OP_CANCEL] = { "cancel", 120, 140, op_cancel, token_errnos },
+	[OP_QUERY] = { "query", 60, 128, op_query, netspec_common },
+	[OP_INFO] = { "info", 120, 108, op_info, token_errnos },
+	[OP_UNKNOWN] = { "unknown-op", 60, 0, op_unknown, unknown_errnos },
+	[OP_SEND] = { "customized_send", 450, 228, op_send, send_errnos },
+	[OP_SETSOCKOPT] = { "setsockopt", 8, 0, op_setsockopt, setsockopt_errnos },
+	[OP_GETSOCKOPT] = { "getsockopt", 2, 0, op_getsockopt, getsockopt_errnos },
+	[OP_CONNECT] = { "connect", 3, 0, op_connect, connect_errnos },
+	[OP_CLOSE] = { "close", 1, 0, op_close, close_errnos },
+};
+
+static struct op *pick_op(unsigned int total)
+{
+	unsigned int w = below(total), i;
+
+	for (i = 0; i < N_OPS - 1; i++) {
+		if (w < ops[i].weight)
+			break;
+		w -= ops[i].weight;
+	}
+	return &ops[i];
+}
+
+/* ---- setup ------------------------------------------------------------------- */
+
+static long mprotect_pages(void *p, unsigned long len, int prot)
+{
+	return my_syscall3(__NR_mprotect, p, len, prot);
+}
+
+#define SYSCTL(name) "/proc/sys/net/netspec/" name
+
+/* A number in a sysctl file, or -1. */
+static int read_sysctl(const char *path)
+{
+	char text[32];
+
+	return read_text(path, text, sizeof(text)) > 0 ? (int)parse_uint(text) : -1;
+}
+
+static long write_sysctl(const char *path, const char *value)
+{
+	long fd = open(path, O_WRONLY, 0), r;
+
+	if (fd < 0)
+		return fd;
+	r = write(fd, value, strlen(value));
+	close(fd);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * A namespace of its own: its sysctls start at their defaults, and nothing
+ * else sends or changes a route in it, so the model knows every instance's
+ * path.  Each seed picks the namespace's default policies.
+ */
+static const char *setup_netns(void)
+{
+	int own = !net_unshare(CLONE_NEWNET), e;
+
+	if (own && chance(64) &&
+	    write_sysctl(SYSCTL("socket_policy"), "2"))
+		return "cannot set net.netspec.socket_policy";
+	if (own && chance(64) &&
+	    write_sysctl(SYSCTL("route_policy"), "2"))
+		return "cannot set net.netspec.route_policy";
+	e = read_sysctl(SYSCTL("socket_policy"));
+	default_policy[NETSPEC_EVENT_SOCKET] = e;
+	if (e < 0)
+		return "cannot read net.netspec.socket_policy";
+	e = read_sysctl(SYSCTL("route_policy"));
+	default_policy[NETSPEC_EVENT_ROUTE] = e;
+	if (e < 0)
+		return "cannot read net.netspec.route_policy";
+	/* Eviction would put instances on the generic path behind its back. */
+	if (read_sysctl(SYSCTL("max_versions")) <= LIVE_MAX)
+		return "net.netspec.max_versions is not above the tokens held";
+	kt_line("# fuzz: %s network namespace, default policies: socket %u, route %u",
+		own ? "own" : "init's", default_policy[NETSPEC_EVENT_SOCKET],
+		default_policy[NETSPEC_EVENT_ROUTE]);
+	return NULL;
 }
 
 static const char *setup(void)
 {
-	struct sockaddr_in sin;
+	const char *err = setup_netns();
 	int pipefd[2], i;
+	unsigned int k;
 	long fd;
 
+	if (err)
+		return err;
 	if (net_if_up("lo"))
 		return "cannot bring lo up";
 	rx4 = net_udp_receiver(LOOPBACK, &port4);
@@ -1034,22 +1736,9 @@ static const char *setup(void)
 		return "cannot find a free port";
 	close(fd);
 
-	set_fd(K_UDP4_CONN, net_udp_sender(LOOPBACK, port4), 0, 1);
-	set_fd(K_UDP4_DUP, my_syscall1(__NR_dup, fds[K_UDP4_CONN].fd), 0, 1);
-	fd = net_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	sin = net_sin(LOOPBACK, port4);
-	if (fd >= 0 && net_connect(fd, &sin, sizeof(sin)))
-		fd = -1;
-	set_fd(K_UDP4_NONBLOCK, fd, 0, 1);
-	set_fd(K_UDP4_REFUSED, net_udp_sender(LOOPBACK, closed_port), 0, 1);
-	set_fd(K_UDP4_UNCONN, net_socket(AF_INET, SOCK_DGRAM, 0), 0, 0);
-	set_fd(K_UDP6_CONN, udp6_socket(1, NULL), 1, 1);
-	set_fd(K_UDP6_UNCONN, udp6_socket(0, NULL), 1, 0);
-	set_fd(K_UDP4_SHUT, net_udp_sender(LOOPBACK, port4), 0, 1);
-	fds[K_UDP4_SHUT].shut = 1;
-	if (fds[K_UDP4_SHUT].fd < 0 ||
-	    my_syscall2(__NR_shutdown, fds[K_UDP4_SHUT].fd, SHUT_WR))
-		return "cannot shut a socket down";
+	for (k = 0; k < N_REOPENABLE; k++)
+		if (open_kind(reopenable[k]))
+			return kind_names[reopenable[k]];
 	set_fd(K_TCP, net_socket(AF_INET, SOCK_STREAM, 0), 0, 0);
 	set_fd(K_UNIX, net_socket(1 /* AF_UNIX */, SOCK_DGRAM, 0), 0, 0);
 	if (my_syscall2(__NR_pipe2, pipefd, 0))
@@ -1207,7 +1896,7 @@ int main(void)
 	unsigned int k;
 	long r;
 
-	kt_plan(1, 6);
+	kt_plan(1, 7);
 	seed = cmdline_number("fuzz_seed=", 0);
 	if (!seed) {
 		struct net_ts64 ts = { 0, 0 };
@@ -1271,6 +1960,9 @@ int main(void)
 				n_by_result[k], us_by_result[k]);
 	kt_line("# fuzz: customizes ok %lu, datagrams sent %lu, received %lu",
 		customized, sent, received);
+	kt_line("# fuzz: guards: trips of rejected changes %lu, invalidations %lu, instances killed by a close %lu, EBADF of their tokens %lu; customizes that took SO_ADU %lu",
+		n_rejected, n_invalidated, n_closed_live, n_dead_ebadf,
+		n_so_adu_used);
 
 	kt_result(!n_failed, "every_result_is_success_or_a_documented_errno",
 		  "%lu bad results, the first: %s", n_failed, first_failure);
@@ -1284,6 +1976,12 @@ int main(void)
 		  "real_customizes_sends_cancels_and_infos_happened",
 		  "customizes %lu sends %lu cancels %lu infos %lu received %lu",
 		  customized, sent, ops[OP_CANCEL].ok, ops[OP_INFO].ok, received);
+
+	kt_result(n_rejected && n_invalidated && n_closed_live && n_dead_ebadf &&
+		  n_so_adu_used, "every_guard_was_exercised",
+		  "rejected %lu invalidated %lu closed %lu EBADF %lu SO_ADU %lu",
+		  n_rejected, n_invalidated, n_closed_live, n_dead_ebadf,
+		  n_so_adu_used);
 
 	/* Cancel what is held; then no token of this process may answer. */
 	left = nlive;
