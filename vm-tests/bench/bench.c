@@ -93,23 +93,6 @@ static struct bench_mmsghdr mmsg[BATCH];
 
 /* ---- small helpers ---- */
 
-static long pipe_make(int p[2])
-{
-	return my_syscall2(__NR_pipe2, p, 0);
-}
-
-static int wait_byte(int fd)
-{
-	char c;
-
-	return read(fd, &c, 1) == 1 ? c : -1;
-}
-
-static void send_byte(int fd, char c)
-{
-	write(fd, &c, 1);
-}
-
 static long read_full(int fd, void *p, unsigned long len)
 {
 	unsigned long n = 0;
@@ -184,13 +167,13 @@ static int holder_main(int to_parent, int from_parent)
 {
 	if (net_unshare(CLONE_NEWNET) || no_ipv6_on_new_links())
 		return 10;
-	send_byte(to_parent, 'n');
-	if (wait_byte(from_parent) != 'v')
+	net_send_byte(to_parent, 'n');
+	if (net_wait_byte(from_parent) != 'v')
 		return 11;
 	if (net_if_up("lo") || link_addr_up("nsb", ADDR_B))
 		return 12;
-	send_byte(to_parent, 'r');
-	wait_byte(holder_quit[0]);	/* until the parent closes it */
+	net_send_byte(to_parent, 'r');
+	net_wait_byte(holder_quit[0]);	/* until the parent closes it */
 	return 0;
 }
 
@@ -201,7 +184,7 @@ static long veth_setup(void)
 	char num[24];
 	long r;
 
-	if (pipe_make(up) || pipe_make(down) || pipe_make(holder_quit))
+	if (net_pipe(up) || net_pipe(down) || net_pipe(holder_quit))
 		return -EMFILE;
 	holder = fork();
 	if (holder == 0) {
@@ -209,11 +192,11 @@ static long veth_setup(void)
 		exit(holder_main(up[1], down[0]));
 	}
 	close(holder_quit[0]);
-	r = wait_byte(up[0]) == 'n' ? link_create("veth", "nsa", "nsb", holder) : -ECHILD;
+	r = net_wait_byte(up[0]) == 'n' ? link_create("veth", "nsa", "nsb", holder) : -ECHILD;
 	if (!r)
 		r = link_addr_up("nsa", ADDR_A);
-	send_byte(down[1], 'v');
-	if (!r && wait_byte(up[0]) != 'r')
+	net_send_byte(down[1], 'v');
+	if (!r && net_wait_byte(up[0]) != 'r')
 		r = -ECHILD;
 	u64toa_r(holder, num);
 	holder_ns[0] = 0;
@@ -261,7 +244,7 @@ static int receiver(enum proto proto, enum link link, unsigned short port,
 		return 22;
 	if (proto == P_TCP && my_syscall2(__NR_listen, fd, 1))
 		return 23;
-	send_byte(ack, 'r');
+	net_send_byte(ack, 'r');
 	if (proto == P_TCP) {
 		c = my_syscall4(__NR_accept4, fd, NULL, NULL, 0);
 		if (c < 0)
@@ -269,7 +252,7 @@ static int receiver(enum proto proto, enum link link, unsigned short port,
 		close(fd);
 		fd = c;
 	}
-	while ((op = wait_byte(cmd)) == 'b') {
+	while ((op = net_wait_byte(cmd)) == 'b') {
 		got = 0;
 		while ((r = net_recvfrom(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT,
 					 NULL, NULL)) > 0)
@@ -560,7 +543,7 @@ static void stream(enum proto proto, enum link link, unsigned int adu,
 			proto_name[proto], link_name[link], adu, sender_name[s]);
 		return;
 	}
-	if (pipe_make(cmd) || pipe_make(ack)) {
+	if (net_pipe(cmd) || net_pipe(ack)) {
 		stream_failures++;
 		return;
 	}
@@ -574,7 +557,7 @@ static void stream(enum proto proto, enum link link, unsigned int adu,
 	t.adu = adu;
 	t.fd = -1;
 	t.flags = proto == P_TCP ? MSG_DONTWAIT : 0;
-	r = wait_byte(ack[0]) == 'r' ? 0 : -ECHILD;
+	r = net_wait_byte(ack[0]) == 'r' ? 0 : -ECHILD;
 	if (!r)
 		r = tx_setup(&t, link == L_VETH ? ADDR_B : 0x7f000001, port);
 	if (r == -ENOSYS || (s == S_CSEND && proto == P_TCP && r < 0)) {
@@ -599,7 +582,7 @@ static void stream(enum proto proto, enum link link, unsigned int adu,
 			fail = 1;
 			break;
 		}
-		send_byte(cmd[1], 'b');
+		net_send_byte(cmd[1], 'b');
 		if (read_full(ack[0], &got, sizeof(got)) != sizeof(got)) {
 			fail = 1;
 			break;
@@ -614,7 +597,7 @@ static void stream(enum proto proto, enum link link, unsigned int adu,
 	end = net_now_ns();
 	if (proto == P_TCP && t.fd >= 0)
 		mss = get_int(t.fd, SOL_TCP, TCP_MAXSEG);
-	send_byte(cmd[1], 'e');
+	net_send_byte(cmd[1], 'e');
 	tx_close(&t);
 	waitpid(pid, &st, 0);
 	if (!fail && !r)

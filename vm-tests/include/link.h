@@ -35,6 +35,28 @@ static void link_nest_end(struct nlmsghdr *m, struct rtattr *a)
 	a->rta_len = (char *)m + m->nlmsg_len - (char *)a;
 }
 
+/* Sends the request in m, of a buffer of size bytes, and reads its ack. */
+static long link_request(struct nlmsghdr *m, unsigned int size)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	long fd, r;
+
+	fd = net_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	if (fd < 0)
+		return fd;
+	r = net_sendto(fd, m, m->nlmsg_len, 0, &sa, sizeof(sa));
+	if (r >= 0) {
+		r = net_recvfrom(fd, m, size, 0, NULL, NULL);
+		if (r >= (long)NLMSG_LENGTH(sizeof(struct nlmsgerr)) &&
+		    m->nlmsg_type == NLMSG_ERROR)
+			r = ((struct nlmsgerr *)NLMSG_DATA(m))->error;
+		else if (r >= 0)
+			r = -EPROTO;
+	}
+	close(fd);
+	return r;
+}
+
 /*
  * RTM_NEWLINK for a device of kind ("veth" or "dummy") named name; for a
  * veth, peer is the other end's name and it goes to the network namespace
@@ -47,9 +69,7 @@ static __attribute__((unused)) long link_create(const char *kind,
 	static unsigned char msg[1024] __attribute__((aligned(4)));
 	struct nlmsghdr *m = (struct nlmsghdr *)msg;
 	struct rtattr *info, *data, *p;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	unsigned int pid = peer_pid;
-	long fd, r;
 
 	memset(msg, 0, sizeof(msg));
 	m->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
@@ -71,20 +91,7 @@ static __attribute__((unused)) long link_create(const char *kind,
 	}
 	link_nest_end(m, info);
 
-	fd = net_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-	if (fd < 0)
-		return fd;
-	r = net_sendto(fd, msg, m->nlmsg_len, 0, &sa, sizeof(sa));
-	if (r >= 0) {
-		r = net_recvfrom(fd, msg, sizeof(msg), 0, NULL, NULL);
-		if (r >= (long)NLMSG_LENGTH(sizeof(struct nlmsgerr)) &&
-		    m->nlmsg_type == NLMSG_ERROR)
-			r = ((struct nlmsgerr *)NLMSG_DATA(m))->error;
-		else if (r >= 0)
-			r = -EPROTO;
-	}
-	close(fd);
-	return r;
+	return link_request(m, sizeof(msg));
 }
 
 struct link_ifreq_addr {
@@ -113,6 +120,36 @@ static __attribute__((unused)) long link_addr_up(const char *name,
 	}
 	close(fd);
 	return r ? r : net_if_up(name);
+}
+
+/*
+ * Creates or replaces the main table's route to dst/dst_len through the
+ * gateway gw (addresses in host order), as "ip route replace" does.
+ */
+static __attribute__((unused)) long link_route_replace(unsigned int dst,
+						       unsigned char dst_len,
+						       unsigned int gw)
+{
+	static unsigned char msg[256] __attribute__((aligned(4)));
+	struct nlmsghdr *m = (struct nlmsghdr *)msg;
+	struct rtmsg *rtm;
+	unsigned int d = net_htonl(dst), g = net_htonl(gw);
+
+	memset(msg, 0, sizeof(msg));
+	m->nlmsg_len = NLMSG_LENGTH(sizeof(*rtm));
+	m->nlmsg_type = RTM_NEWROUTE;
+	m->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
+	m->nlmsg_seq = 1;
+	rtm = NLMSG_DATA(m);
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = dst_len;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	link_attr(m, RTA_DST, &d, sizeof(d));
+	link_attr(m, RTA_GATEWAY, &g, sizeof(g));
+	return link_request(m, sizeof(msg));
 }
 
 #endif /* NETSPEC_GUEST_LINK_H */

@@ -222,6 +222,25 @@ static inline int net_udp_sender(unsigned int addr, unsigned short port)
 	return fd;
 }
 
+/* A pipe (pipe2(), which every arch has; 6.1's nolibc has no pipe()). */
+static inline long net_pipe(int p[2])
+{
+	return my_syscall2(__NR_pipe2, p, 0);
+}
+
+/* One byte from fd, or -1: the suites' and the bench's handshakes. */
+static inline int net_wait_byte(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1 ? c : -1;
+}
+
+static inline void net_send_byte(int fd, char c)
+{
+	write(fd, &c, 1);
+}
+
 /* Waits up to ms for fd to be readable: 1 readable, 0 timeout, -errno. */
 static inline long net_wait_readable(int fd, int ms)
 {
