@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Faults under traffic: route flaps and MTU flaps under each route policy,
+ * Faults under traffic: route flaps between two next hops and MTU flaps
+ * under each route policy,
  * the device going down and up, the network namespace going away with a
  * live token, and a process exiting or killed with live tokens.  A token
  * loses no datagram that send() on the same socket state would deliver.
@@ -13,7 +14,13 @@
 
 #define ADU 64
 #define LOOPBACK 0x7f000001
-#define ALIAS_ADDR 0x0a4d0001	/* 10.77.0.1 on lo:1 */
+#define NSA1 0x0a580101	/* 10.88.1.1 on nsa1, here */
+#define GW1 0x0a580102		/* 10.88.1.2 on nsb1, the first next hop */
+#define NSA2 0x0a580201	/* 10.88.2.1 on nsa2, here */
+#define GW2 0x0a580202		/* 10.88.2.2 on nsb2, the second next hop */
+#define FAR_NET 0x0a590000	/* 10.89.0.0/24, behind both */
+#define FAR 0x0a590001		/* 10.89.0.1 on the far side's lo:1 */
+#define SO_RCVBUFFORCE 33
 #define FLAPS 1000
 #define MTU_FLAPS 500
 #define UPDOWNS 100
@@ -80,38 +87,151 @@ static unsigned long drain(void)
 	return n;
 }
 
+/* The far side: a process in its own network namespace, reached from here
+ * through two veth pairs, each a next hop to FAR_NET; it lives until
+ * far_quit[1] is closed.
+ */
+static int far_quit[2], far_rx;
+static unsigned short far_port;
+static long far_pid;
+
+static long set_netns(long fd)
+{
+	return fd < 0 ? fd : my_syscall2(__NR_setns, fd, CLONE_NEWNET);
+}
+
+static void far_path(char *path, const char *leaf)
+{
+	char num[16];
+
+	u64toa_r(far_pid, num);
+	strcpy(path, "/proc/");
+	strcpy(path + strlen(path), num);
+	strcpy(path + strlen(path), leaf);
+}
+
+static long far_setup(void)
+{
+	int size = 8 << 20, up[2];
+	long r, here, there;
+	char path[48];
+
+	if (net_pipe(up) || net_pipe(far_quit))
+		return -EMFILE;
+	far_pid = fork();
+	if (far_pid == 0) {
+		close(far_quit[1]);
+		if (net_unshare(CLONE_NEWNET))
+			exit(1);
+		net_send_byte(up[1], 'n');
+		net_wait_byte(far_quit[0]);	/* until the parent closes it */
+		exit(0);
+	}
+	close(far_quit[0]);
+	if (far_pid < 0 || net_wait_byte(up[0]) != 'n')
+		return -ECHILD;
+	r = link_create("veth", "nsa1", "nsb1", far_pid);
+	r = r ?: link_create("veth", "nsa2", "nsb2", far_pid);
+	r = r ?: link_addr_up("nsa1", NSA1);
+	r = r ?: link_addr_up("nsa2", NSA2);
+	if (r)
+		return r;
+	/* Configure the far side from inside its namespace, open the
+	 * receiver there, and come back.
+	 */
+	far_path(path, "/ns/net");
+	here = open("/proc/self/ns/net", O_RDONLY, 0);
+	there = open(path, O_RDONLY, 0);
+	r = here < 0 || there < 0 ? -ENOENT : set_netns(there);
+	close(there);
+	if (r)
+		return r;
+	r = net_if_up("lo");
+	r = r ?: link_addr_up("nsb1", GW1);
+	r = r ?: link_addr_up("nsb2", GW2);
+	r = r ?: link_addr_up("lo:1", FAR);
+	far_rx = r ? -1 : net_udp_receiver(FAR, &far_port);
+	if (far_rx >= 0)
+		net_setsockopt(far_rx, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	if (set_netns(here))
+		return -EIO;
+	close(here);
+	if (r || far_rx < 0)
+		return r ?: -EIO;
+	return link_route_replace(FAR_NET, 24, GW1);
+}
+
+/* Packets the far side's device name has received, from its /proc. */
+static unsigned long long far_rx_packets(const char *name)
+{
+	static char text[4096];
+	char path[48], *p;
+
+	far_path(path, "/net/dev");
+	if (read_text(path, text, sizeof(text)) < 0 || !(p = find(text, name)))
+		return 0;
+	p += strlen(name);
+	while (*p == ' ')
+		p++;
+	while (*p >= '0' && *p <= '9')	/* bytes */
+		p++;
+	while (*p == ' ')
+		p++;
+	return parse_uint(p);
+}
+
+static unsigned long far_drain(void)
+{
+	unsigned long n = 0;
+
+	while (net_recvfrom(far_rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) == ADU)
+		n++;
+	return n;
+}
+
 /*
- * FLAPS times: an address comes and goes on lo:1, each change a FIB change
- * that invalidates every cached IPv4 route; a datagram goes through the
- * token after each change.
+ * FLAPS times the route to FAR_NET moves from the first next hop to the
+ * second and back ("ip route replace"), each a FIB change that invalidates
+ * the cached routes; a datagram goes through the token after each change.
+ * Every one must arrive, through the next hop the route named when it was
+ * sent: each far-side device must have received at least FLAPS packets.
  */
 static void test_route_flaps(int policy, const char *name)
 {
 	unsigned long sent = 0, received = 0, changes = 0;
+	unsigned long long rx1 = far_rx_packets("nsb1:");
+	unsigned long long rx2 = far_rx_packets("nsb2:");
+	struct sockaddr_in sin = net_sin(FAR, far_port);
 	struct netspec_customize c;
 	struct netspec_info i;
-	int fd = net_udp_sender(LOOPBACK, port), f;
-	long t = customize(fd, policy, &c);
+	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), f;
+	long t = net_connect(fd, &sin, sizeof(sin)) ?: customize(fd, policy, &c);
 
 	for (f = 0; f < FLAPS && t > 0; f++) {
-		changes += link_addr_up("lo:1", ALIAS_ADDR) == 0;
+		changes += link_route_replace(FAR_NET, 24, GW2) == 0;
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
-		changes += if_ioctl(SIOCSIFFLAGS, "lo:1", 0) == 0;
+		changes += link_route_replace(FAR_NET, 24, GW1) == 0;
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
-		received += drain();
+		received += far_drain();
 	}
-	received += drain();
+	while (received < sent && net_wait_readable(far_rx, 2000) == 1)
+		received += far_drain();
+	rx1 = far_rx_packets("nsb1:") - rx1;
+	rx2 = far_rx_packets("nsb2:") - rx2;
 	i = info_of(t);
-	kt_line("# route flaps (%s): %lu changes, %lu sent, %lu received, %llu reroutes, %llu trips, %llu fallbacks",
-		name, changes, sent, received, i.reroutes, i.trips, i.fallbacks);
+	kt_line("# route flaps between two next hops (%s): %lu changes, %lu sent, %lu received, %llu and %llu packets through each next hop, %llu reroutes, %llu trips, %llu fallbacks",
+		name, changes, sent, received, rx1, rx2, i.reroutes, i.trips,
+		i.fallbacks);
 	if (policy == NETSPEC_POLICY_RESPECIALIZE)
 		kt_result(t > 0 && changes == 2 * FLAPS && sent == 2 * FLAPS &&
-			  received == sent && i.path == NETSPEC_PATH_UDP4 &&
+			  received == sent && rx1 >= FLAPS && rx2 >= FLAPS &&
+			  i.path == NETSPEC_PATH_UDP4 &&
 			  i.reroutes >= 2 * FLAPS && i.trips == 0,
 			  "route_flaps_respecialize", "path %u", i.path);
 	else
 		kt_result(t > 0 && changes == 2 * FLAPS && sent == 2 * FLAPS &&
-			  received == sent && i.path == NETSPEC_PATH_GENERIC &&
+			  received == sent && rx1 >= FLAPS && rx2 >= FLAPS &&
+			  i.path == NETSPEC_PATH_GENERIC &&
 			  i.trips == 1 && i.fallbacks == 1 && i.reroutes == 0,
 			  "route_flaps_invalidate", "path %u", i.path);
 	netspec_cancel(t);
@@ -291,7 +411,9 @@ static void test_exit_kill(int kill_it)
 
 int main(void)
 {
-	kt_plan(1, 7);
+	long r;
+
+	kt_plan(1, 8);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0) {
@@ -299,8 +421,12 @@ int main(void)
 		return 1;
 	}
 	memset(buf, 0xa5, sizeof(buf));
+	r = far_setup();
+	kt_result(r == 0, "two_next_hops_to_a_far_namespace", "%s", errname(r));
 	test_route_flaps(NETSPEC_POLICY_RESPECIALIZE, "respecialize");
 	test_route_flaps(NETSPEC_POLICY_INVALIDATE, "invalidate");
+	close(far_quit[1]);
+	waitpid(far_pid, NULL, 0);
 	test_mtu_flaps();
 	test_device_down_up();
 	test_netns();
