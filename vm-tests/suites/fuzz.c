@@ -1668,17 +1668,6 @@ static int read_sysctl(const char *path)
 	return read_text(path, text, sizeof(text)) > 0 ? (int)parse_uint(text) : -1;
 }
 
-static long write_sysctl(const char *path, const char *value)
-{
-	long fd = open(path, O_WRONLY, 0), r;
-
-	if (fd < 0)
-		return fd;
-	r = write(fd, value, strlen(value));
-	close(fd);
-	return r < 0 ? r : 0;
-}
-
 /*
  * A namespace of its own: its sysctls start at their defaults, and nothing
  * else sends or changes a route in it, so the model knows every instance's
@@ -1689,10 +1678,10 @@ static const char *setup_netns(void)
 	int own = !net_unshare(CLONE_NEWNET), e;
 
 	if (own && chance(64) &&
-	    write_sysctl(SYSCTL("socket_policy"), "2"))
+	    write_text(SYSCTL("socket_policy"), "2"))
 		return "cannot set net.netspec.socket_policy";
 	if (own && chance(64) &&
-	    write_sysctl(SYSCTL("route_policy"), "2"))
+	    write_text(SYSCTL("route_policy"), "2"))
 		return "cannot set net.netspec.route_policy";
 	e = read_sysctl(SYSCTL("socket_policy"));
 	default_policy[NETSPEC_EVENT_SOCKET] = e;
@@ -1834,28 +1823,6 @@ static unsigned long long cmdline_number(const char *name, unsigned long long df
 		return v;
 	}
 	return parse_uint(p);
-}
-
-/* Whether /proc/net/netspec has a row made by this process (cache.c). */
-static int proc_rows_of_this_pid(void)
-{
-	static char text[65536];
-	char pid[16], *p;
-	long n = read_text("/proc/net/netspec", text, sizeof(text));
-
-	if (n < 0 || n >= (long)sizeof(text) - 1)
-		return -1;
-	u64toa_r(getpid(), pid);
-	for (p = text; (p = strchr(p, '\n')); ) {
-		char *f = ++p;
-
-		while (*f && *f != ' ' && *f != '\n')
-			f++;
-		if (*f == ' ' && !strncmp(f + 1, pid, strlen(pid)) &&
-		    f[1 + strlen(pid)] == ' ')
-			return 1;
-	}
-	return 0;
 }
 
 static void print_counts(void)
@@ -2003,7 +1970,7 @@ int main(void)
 	kt_result(!bad_cancel && !still_held, "every_token_cancelled",
 		  "%d of %d held tokens failed to cancel, %d tokens still answer",
 		  bad_cancel, left, still_held);
-	r = proc_rows_of_this_pid();
+	r = netspec_proc_has_pid(getpid());
 	kt_result(r == 0, "no_instance_of_this_process_left",
 		  r < 0 ? "cannot read /proc/net/netspec" :
 		  "/proc/net/netspec still lists an instance of this process");
