@@ -222,6 +222,21 @@ static inline int net_udp_sender(unsigned int addr, unsigned short port)
 	return fd;
 }
 
+/*
+ * Reads every datagram waiting on fd into buf (size bytes) without
+ * blocking; returns how many were len bytes long (any length if len < 0).
+ */
+static inline unsigned long net_drain(int fd, void *buf, unsigned long size,
+				      long len)
+{
+	unsigned long n = 0;
+	long r;
+
+	while ((r = net_recvfrom(fd, buf, size, MSG_DONTWAIT, NULL, NULL)) >= 0)
+		n += len < 0 || r == len;
+	return n;
+}
+
 /* A pipe (pipe2(), which every arch has; 6.1's nolibc has no pipe()). */
 static inline long net_pipe(int p[2])
 {

@@ -14,6 +14,19 @@ static inline long netspec_raw(unsigned int op, void *arg, unsigned long size)
 	return netspec_call(op, arg, size);
 }
 
+/*
+ * NETSPEC_OP_INFO of token; on failure a struct of 0xff bytes, which no
+ * expected count or path matches.
+ */
+static inline struct netspec_info netspec_info_of(int token)
+{
+	struct netspec_info i;
+
+	if (netspec_info(token, &i))
+		memset(&i, 0xff, sizeof(i));
+	return i;
+}
+
 /* errno names for diagnostics */
 static inline const char *errname(long err)
 {

@@ -14,30 +14,6 @@
 static unsigned char buf[2 * ADU], got[2 * ADU];
 static int rx;
 
-static long set_adu(int fd, int v)
-{
-	return net_setsockopt(fd, SOL_SOCKET, SO_ADU, &v, sizeof(v));
-}
-
-/* The socket's SO_ADU, or -errno. */
-static long get_adu(int fd)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	long r = my_syscall5(__NR_getsockopt, fd, SOL_SOCKET, SO_ADU, &v, &len);
-
-	return r ? r : (len == sizeof(v) ? v : -EPROTO);
-}
-
-static unsigned long drain(void)
-{
-	unsigned long n = 0;
-
-	while (net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) >= 0)
-		n++;
-	return n;
-}
-
 int main(void)
 {
 	struct netspec_customize c, d;
@@ -55,21 +31,21 @@ int main(void)
 		return 1;
 	}
 
-	g0 = get_adu(fd);
-	r0 = set_adu(fd, ADU);
-	g1 = get_adu(fd);
+	g0 = netspec_get_adu(fd);
+	r0 = netspec_set_adu(fd, ADU);
+	g1 = netspec_get_adu(fd);
 	kt_result(g0 == 0 && r0 == 0 && g1 == ADU, "so_adu_round_trips",
 		  "default %ld, set %s, then %ld", g0, errname(r0), g1);
 
-	r1 = set_adu(fd, -1);
-	r2 = set_adu(fd, 65536);
-	kt_result(r1 == -EINVAL && r2 == -EINVAL && get_adu(fd) == ADU,
+	r1 = netspec_set_adu(fd, -1);
+	r2 = netspec_set_adu(fd, 65536);
+	kt_result(r1 == -EINVAL && r2 == -EINVAL && netspec_get_adu(fd) == ADU,
 		  "so_adu_out_of_range_is_einval", "-1: %s, 65536: %s",
 		  errname(r1), errname(r2));
 
 	tcp = net_socket(AF_INET, SOCK_STREAM, 0);
-	tcp_set = set_adu(tcp, ADU);
-	tcp_get = get_adu(tcp);
+	tcp_set = netspec_set_adu(tcp, ADU);
+	tcp_get = netspec_get_adu(tcp);
 	kt_result(tcp >= 0 && tcp_set == -ENOPROTOOPT && tcp_get == -ENOPROTOOPT,
 		  "so_adu_is_for_udp_only", "set %s get %s", errname(tcp_set),
 		  errname(tcp_get));
@@ -86,7 +62,7 @@ int main(void)
 	e2 = netspec_send(t, buf, ADU + 1, 0);
 	ok = netspec_send(t, buf, ADU, 0);
 	kt_result(e1 == -EINVAL && e2 == -EINVAL && ok == ADU &&
-		  net_wait_readable(rx, 2000) == 1 && drain() == 1,
+		  net_wait_readable(rx, 2000) == 1 && net_drain(rx, got, sizeof(got), -1) == 1,
 		  "another_length_is_einval_and_sends_nothing",
 		  "%ld: %s, %ld: %s, %d: %ld", (long)ADU - 1, errname(e1),
 		  (long)ADU + 1, errname(e2), ADU, ok);
@@ -100,11 +76,11 @@ int main(void)
 		  "adu %d: %s, adu %d: token %ld users %u", ADU / 2, errname(e1),
 		  ADU, u, i.users);
 
-	r1 = set_adu(fd, 2 * ADU);
+	r1 = netspec_set_adu(fd, 2 * ADU);
 	netspec_cancel(t);
 	netspec_cancel(u);
-	r2 = set_adu(fd, 2 * ADU);
-	kt_result(r1 == -EBUSY && r2 == 0 && get_adu(fd) == 2 * ADU,
+	r2 = netspec_set_adu(fd, 2 * ADU);
+	kt_result(r1 == -EBUSY && r2 == 0 && netspec_get_adu(fd) == 2 * ADU,
 		  "so_adu_change_is_guarded",
 		  "while customized: %s, after cancel: %s", errname(r1),
 		  errname(r2));

@@ -69,22 +69,10 @@ static long customize(int fd, int route_policy, struct netspec_customize *c)
 	return netspec_customize(c);
 }
 
-static struct netspec_info info_of(int token)
-{
-	struct netspec_info i;
-
-	if (netspec_info(token, &i))
-		memset(&i, 0xff, sizeof(i));
-	return i;
-}
-
+/* The datagrams of ADU bytes waiting on the receiver; drains it. */
 static unsigned long drain(void)
 {
-	unsigned long n = 0;
-
-	while (net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) == ADU)
-		n++;
-	return n;
+	return net_drain(rx, got, sizeof(got), ADU);
 }
 
 /* The far side: a process in its own network namespace, reached from here
@@ -182,11 +170,7 @@ static unsigned long long far_rx_packets(const char *name)
 
 static unsigned long far_drain(void)
 {
-	unsigned long n = 0;
-
-	while (net_recvfrom(far_rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) == ADU)
-		n++;
-	return n;
+	return net_drain(far_rx, got, sizeof(got), ADU);
 }
 
 /*
@@ -218,7 +202,7 @@ static void test_route_flaps(int policy, const char *name)
 		received += far_drain();
 	rx1 = far_rx_packets("nsb1:") - rx1;
 	rx2 = far_rx_packets("nsb2:") - rx2;
-	i = info_of(t);
+	i = netspec_info_of(t);
 	kt_line("# route flaps between two next hops (%s): %lu changes, %lu sent, %lu received, %llu and %llu packets through each next hop, %llu reroutes, %llu trips, %llu fallbacks",
 		name, changes, sent, received, rx1, rx2, i.reroutes, i.trips,
 		i.fallbacks);
@@ -255,7 +239,7 @@ static void test_mtu_flaps(void)
 		received += drain();
 	}
 	received += drain();
-	i = info_of(t);
+	i = netspec_info_of(t);
 	kt_line("# MTU flaps: %lu changes, %lu sent, %lu received, %llu reroutes",
 		changes, sent, received, i.reroutes);
 	kt_result(t > 0 && changes == 2 * MTU_FLAPS && sent == 2 * MTU_FLAPS &&

@@ -33,23 +33,10 @@ static long customize(int fd, int sock_policy, int route_policy,
 	return netspec_customize(c);
 }
 
-static struct netspec_info info_of(int token)
-{
-	struct netspec_info i;
-
-	if (netspec_info(token, &i))
-		memset(&i, 0xff, sizeof(i));
-	return i;
-}
-
-/* Datagrams waiting on the receiver, each checked for size; drains it. */
+/* The datagrams of ADU bytes waiting on the receiver; drains it. */
 static unsigned long drain(void)
 {
-	unsigned long n = 0;
-
-	while (net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) == ADU)
-		n++;
-	return n;
+	return net_drain(rx, got, sizeof(got), ADU);
 }
 
 /* Whether one datagram sent through token arrives. */
@@ -166,7 +153,7 @@ static void test_socket_policies(void)
 
 	so = net_setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio));
 	co = net_connect(fd, &sin, sizeof(sin));
-	i = info_of(t);
+	i = netspec_info_of(t);
 	kt_result(t > 0 && c.policy[NETSPEC_EVENT_SOCKET] == NETSPEC_POLICY_REJECT &&
 		  so == -EBUSY && co == -EBUSY && i.trips == 2 &&
 		  i.path == NETSPEC_PATH_UDP4 && delivers(t),
@@ -181,7 +168,7 @@ static void test_socket_policies(void)
 	fd = net_udp_sender(LOOPBACK, port);
 	t = customize(fd, NETSPEC_POLICY_INVALIDATE, 0, &c);
 	so = net_setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio));
-	i = info_of(t);
+	i = netspec_info_of(t);
 	kt_result(t > 0 && so == 0 && i.trips == 1 &&
 		  i.path == NETSPEC_PATH_GENERIC &&
 		  i.policy[NETSPEC_EVENT_SOCKET] == NETSPEC_POLICY_INVALIDATE &&
