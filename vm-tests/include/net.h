@@ -135,8 +135,8 @@ struct net_ifreq {
 	char pad[22];
 };
 
-/* Brings interface name up; 0 or -errno. */
-static inline long net_if_up(const char *name)
+/* Brings interface name up, or down if up is 0; 0 or -errno. */
+static inline long net_if_set_up(const char *name, int up)
 {
 	struct net_ifreq ifr = { { 0 } };
 	long fd, r;
@@ -149,11 +149,17 @@ static inline long net_if_up(const char *name)
 		return fd;
 	r = my_syscall3(__NR_ioctl, fd, SIOCGIFFLAGS, &ifr);
 	if (!r) {
-		ifr.flags |= IFF_UP;
+		ifr.flags = up ? ifr.flags | IFF_UP : ifr.flags & ~IFF_UP;
 		r = my_syscall3(__NR_ioctl, fd, SIOCSIFFLAGS, &ifr);
 	}
 	close(fd);
 	return r;
+}
+
+/* Brings interface name up; 0 or -errno. */
+static inline long net_if_up(const char *name)
+{
+	return net_if_set_up(name, 1);
 }
 
 static inline struct sockaddr_in net_sin(unsigned int addr_host,

@@ -34,30 +34,22 @@ static unsigned char buf[ADU], got[ADU];
 static unsigned short port;
 static int rx;
 
-struct ifreq_int {
-	char name[16];
-	int value;
-	char pad[20];
-};
-
-static long if_ioctl(unsigned long req, const char *name, int value)
+/* Sets the MTU of interface name; 0 or -errno. */
+static long set_mtu(const char *name, int mtu)
 {
-	struct ifreq_int ifr;
+	struct {
+		char name[16];
+		int mtu;
+		char pad[20];
+	} ifr;
 	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), r;
 
 	if (fd < 0)
 		return fd;
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.name, name, strlen(name));
-	r = 0;
-	if (req == SIOCSIFFLAGS) {
-		r = my_syscall3(__NR_ioctl, fd, SIOCGIFFLAGS, &ifr);
-		ifr.value = value ? (ifr.value | IFF_UP) : (ifr.value & ~IFF_UP);
-	} else {
-		ifr.value = value;
-	}
-	if (!r)
-		r = my_syscall3(__NR_ioctl, fd, req, &ifr);
+	ifr.mtu = mtu;
+	r = my_syscall3(__NR_ioctl, fd, SIOCSIFMTU, &ifr);
 	close(fd);
 	return r;
 }
@@ -232,9 +224,9 @@ static void test_mtu_flaps(void)
 	long t = customize(fd, 0, &c);
 
 	for (f = 0; f < MTU_FLAPS && t > 0; f++) {
-		changes += if_ioctl(SIOCSIFMTU, "lo", 1500) == 0;
+		changes += set_mtu("lo", 1500) == 0;
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
-		changes += if_ioctl(SIOCSIFMTU, "lo", 65536) == 0;
+		changes += set_mtu("lo", 65536) == 0;
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
 		received += drain();
 	}
@@ -287,13 +279,13 @@ static void test_device_down_up(void)
 	for (n = 0; n < UPDOWNS && t > 0; n++) {
 		long a, b;
 
-		if_ioctl(SIOCSIFFLAGS, "lo", 0);
+		net_if_set_up("lo", 0);
 		a = netspec_send(t, buf, ADU, MSG_DONTWAIT);
 		b = net_sendto(twin, buf, ADU, MSG_DONTWAIT, NULL, 0);
 		same += a == b;
 		down_token = a;
 		down_send = b;
-		if_ioctl(SIOCSIFFLAGS, "lo", 1);
+		net_if_set_up("lo", 1);
 		a = netspec_send(t, buf, ADU, 0);
 		b = net_sendto(twin, buf, ADU, 0, NULL, 0);
 		same += a == b && a == ADU;
