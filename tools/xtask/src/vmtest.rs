@@ -50,9 +50,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let arches = arch::select(&args.arch).stage(Stage::Usage)?;
     let mut suites = crate::guest::suites()?;
     if let Some(f) = &args.filter {
-        suites.retain(|s| f.split(',').any(|part| s.contains(part)));
-        let rust_matches = f.split(',').any(|part| crate::guest::RUST_SUITE.contains(part));
-        if suites.is_empty() && !rust_matches {
+        suites.retain(|s| selects(f, s));
+        if suites.is_empty() && !selects(f, crate::guest::RUST_SUITE) {
             return Err(anyhow::anyhow!("no suite under vm-tests/suites/ matches {f:?}")).stage(Stage::Usage);
         }
     }
@@ -107,13 +106,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
+/// Whether the suite filter (comma-separated parts) selects `suite`: one of
+/// its parts is in the suite's name.
+fn selects(filter: &str, suite: &str) -> bool {
+    filter.split(',').any(|part| suite.contains(part))
+}
+
 fn run_arch(sh: &Shell, base: &Base, arch: &Arch, image: PathBuf, suites: &[String], args: &Args) -> anyhow::Result<String> {
     println!("==> {} on {}: {}", arch.name, base.name, arch.description);
     let build = project::build_dir(base.name, arch.name, Profile::Test.name());
     // The Rust API's suite runs where there is a Rust target for the guest.
     let mut suites = suites.to_vec();
     let rust = crate::guest::RUST_SUITE;
-    if arch.rust_target.is_some() && !args.kunit && args.filter.as_deref().is_none_or(|f| f.split(',').any(|part| rust.contains(part))) {
+    if arch.rust_target.is_some() && !args.kunit && args.filter.as_deref().is_none_or(|f| selects(f, rust)) {
         suites.push(rust.to_string());
     }
     let initrd = crate::guest::build(sh, base.name, arch, &build, &suites, args.dry_run)?;
