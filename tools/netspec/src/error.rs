@@ -21,10 +21,14 @@ pub enum Error {
     )]
     NotSupported,
     /// `EOPNOTSUPP`: the kernel has netspec but not this operation (it is
-    /// older than this crate); [`crate::query`] says which it has.
+    /// older than this crate; [`crate::query`] says which it has), or not
+    /// what customize asked for: [`Policy::Reinforce`](crate::Policy::Reinforce)
+    /// on a kernel without `CONFIG_NETFILTER`.
     #[error(
-        "the kernel's netspec() does not know this operation (EOPNOTSUPP); \
-         check Query::supports before calling it"
+        "the kernel's netspec() does not support this (EOPNOTSUPP): an operation \
+         it does not know (check Query::supports before calling it), or \
+         Policy::Reinforce on a kernel without CONFIG_NETFILTER (ask for \
+         Policy::Respecialize or Policy::Invalidate instead)"
     )]
     UnknownOperation,
     /// `EINVAL`: the argument struct is shorter than the operation's first
@@ -146,5 +150,12 @@ mod tests {
         let message = Error::NotSupported.to_string();
         assert!(message.contains("CONFIG_NET_SPECIALIZE"), "{message}");
         assert!(message.contains("patches/6.12"), "{message}");
+    }
+
+    #[test]
+    fn unknown_operation_names_what_reinforce_needs() {
+        let message = Error::UnknownOperation.to_string();
+        assert!(message.contains("Query::supports"), "{message}");
+        assert!(message.contains("CONFIG_NETFILTER"), "{message}");
     }
 }

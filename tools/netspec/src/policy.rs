@@ -59,6 +59,13 @@ pub enum Policy {
     /// `NETSPEC_POLICY_RESPECIALIZE` ([`Event::Route`] only): the route is
     /// resolved again ([`Info::reroutes`](crate::Info::reroutes)).
     Respecialize,
+    /// `NETSPEC_POLICY_REINFORCE` ([`Event::Route`] only): the instance keeps
+    /// the route it was specialized for, and a netfilter hook rewrites its
+    /// packets (route, TTL, DF bit) to what the current route gives them
+    /// ([`Info::rewrites`](crate::Info::rewrites)). Customize fails with
+    /// [`Error::UnknownOperation`](crate::Error::UnknownOperation)
+    /// (`EOPNOTSUPP`) on a kernel without `CONFIG_NETFILTER`.
+    Reinforce,
     /// A policy newer than this crate.
     Unknown(u8),
 }
@@ -72,6 +79,7 @@ impl Policy {
             Policy::Reject => sys::NETSPEC_POLICY_REJECT as u8,
             Policy::Invalidate => sys::NETSPEC_POLICY_INVALIDATE as u8,
             Policy::Respecialize => sys::NETSPEC_POLICY_RESPECIALIZE as u8,
+            Policy::Reinforce => sys::NETSPEC_POLICY_REINFORCE as u8,
             Policy::Unknown(n) => n,
         }
     }
@@ -82,6 +90,7 @@ impl Policy {
             sys::NETSPEC_POLICY_REJECT => Policy::Reject,
             sys::NETSPEC_POLICY_INVALIDATE => Policy::Invalidate,
             sys::NETSPEC_POLICY_RESPECIALIZE => Policy::Respecialize,
+            sys::NETSPEC_POLICY_REINFORCE => Policy::Reinforce,
             _ => Policy::Unknown(raw),
         }
     }
@@ -156,6 +165,7 @@ mod tests {
         check(sys::NETSPEC_POLICY_REJECT as u8, Policy::Reject);
         check(sys::NETSPEC_POLICY_INVALIDATE as u8, Policy::Invalidate);
         check(sys::NETSPEC_POLICY_RESPECIALIZE as u8, Policy::Respecialize);
+        check(sys::NETSPEC_POLICY_REINFORCE as u8, Policy::Reinforce);
         check(200, Policy::Unknown(200));
     }
 
@@ -176,5 +186,17 @@ mod tests {
             format!("{:?}", Policies::default()),
             "{Socket: Default, Route: Default}"
         );
+    }
+
+    #[test]
+    fn reinforce_goes_to_the_route_byte_and_back() {
+        let p = Policies::default().with(Event::Route, Policy::Reinforce);
+        let mut i = sys::netspec_info::default();
+        p.write_raw(&mut i.policy);
+        let mut want = sys::netspec_info::default().policy;
+        want[sys::NETSPEC_EVENT_ROUTE as usize] = sys::NETSPEC_POLICY_REINFORCE as u8;
+        assert_eq!(i.policy, want);
+        assert_eq!(Policies::from_raw(&i.policy), p);
+        assert_eq!(format!("{p:?}"), "{Socket: Default, Route: Reinforce}");
     }
 }

@@ -104,8 +104,9 @@ impl<'fd> Context<'fd> {
     /// another family), `EDESTADDRREQ` (unconnected, no destination),
     /// `EMSGSIZE` (ADU too large for one datagram), `EMFILE` (too many
     /// tokens), `EINVAL` ([`Error::InvalidArgument`]: a policy its event does
-    /// not take, an ADU other than the socket's `SO_ADU`), or what the LSM
-    /// says about sending on the socket.
+    /// not take, an ADU other than the socket's `SO_ADU`), `EOPNOTSUPP`
+    /// ([`Error::UnknownOperation`]: [`Policy::Reinforce`] on a kernel without
+    /// `CONFIG_NETFILTER`), or what the LSM says about sending on the socket.
     pub fn customize(&self) -> Result<Token, Error> {
         let mut c = sys::netspec_customize {
             fd: self.fd.as_raw_fd(),
@@ -158,10 +159,14 @@ pub struct Info {
     /// Times the instance resolved its route again.
     pub reroutes: u64,
     /// Events that broke an invariant of the specialized instance: changes
-    /// its [`Policy::Reject`] refused, and its invalidation.
+    /// its [`Policy::Reject`] refused, its invalidation, and the installing
+    /// of its [`Policy::Reinforce`] reinforcement.
     pub trips: u64,
     /// The instance's policies, as [`Token::policies`] reported them.
     pub policies: Policies,
+    /// Packets of the instance that its reinforcement rewrote to the current
+    /// route ([`Policy::Reinforce`]); 0 on a kernel older than the field.
+    pub rewrites: u64,
 }
 
 /// A customized send path, valid in the process that made it.
@@ -260,6 +265,7 @@ impl Token {
             reroutes: i.reroutes,
             trips: i.trips,
             policies: Policies::from_raw(&i.policy),
+            rewrites: i.rewrites,
         })
     }
 
