@@ -156,6 +156,7 @@ const GUARD_TESTS: &[(&str, Test)] = &[
     ("invalidate_lets_setsockopt_through_and_goes_generic", invalidate_lets_setsockopt_through_and_goes_generic),
     ("route_invalidate_goes_generic_on_a_stale_route", route_invalidate_goes_generic_on_a_stale_route),
     ("route_respecialize_reroutes_a_stale_route", route_respecialize_reroutes_a_stale_route),
+    ("route_reinforce_round_trips_with_no_rewrites", route_reinforce_round_trips_with_no_rewrites),
     ("so_adu_round_trips", so_adu_round_trips),
     ("customize_takes_the_socket_s_adu", customize_takes_the_socket_s_adu),
     ("set_adu_follows_the_socket_policy", set_adu_follows_the_socket_policy),
@@ -215,6 +216,7 @@ fn sysctl_policy(name: &str) -> Result<Policy, String> {
         "1" => Ok(Policy::Reject),
         "2" => Ok(Policy::Invalidate),
         "3" => Ok(Policy::Respecialize),
+        "4" => Ok(Policy::Reinforce),
         other => Err(format!("{path}: {other:?}")),
     }
 }
@@ -261,8 +263,9 @@ fn policy_an_event_does_not_take_is_einval() -> Result<(), String> {
     let context = netspec::Context::udp(&tx).adu(ADU as u32);
     for (event, policy) in [
         (Event::Socket, Policy::Respecialize),
+        (Event::Socket, Policy::Reinforce),
         (Event::Route, Policy::Reject),
-        (Event::Route, Policy::Unknown(4)),
+        (Event::Route, Policy::Unknown(5)),
     ] {
         let r = context.on(event, policy).customize();
         ensure!(
@@ -347,6 +350,21 @@ fn route_respecialize_reroutes_a_stale_route() -> Result<(), String> {
     ensure!(
         i.path == netspec::Path::Udp4 && i.reroutes == 1 && i.trips == 0 && i.fallbacks == 0 && i.sends == 2,
         "info after the stale route: {i:?}"
+    );
+    Ok(())
+}
+
+fn route_reinforce_round_trips_with_no_rewrites() -> Result<(), String> {
+    let (rx, tx) = pair()?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32).on(Event::Route, Policy::Reinforce))?;
+    ensure!(token.policies().get(Event::Route) == Policy::Reinforce, "customize gave {:?}", token.policies());
+    ensure!(token.path() == netspec::Path::Udp4, "path {:?}", token.path());
+    send_arrives(&token, &rx, 11)?;
+    // No route change: nothing installs the reinforcement, nothing is rewritten.
+    let i = info(&token)?;
+    ensure!(
+        i.policies == token.policies() && i.rewrites == 0 && i.trips == 0 && i.reroutes == 0 && i.sends == 1,
+        "info: {i:?}"
     );
     Ok(())
 }
