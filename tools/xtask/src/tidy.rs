@@ -236,6 +236,7 @@ fn syzkaller_constants_match_the_uapi() {
         ("NETSPEC_POLICY_REJECT", NETSPEC_POLICY_REJECT.into()),
         ("NETSPEC_POLICY_INVALIDATE", NETSPEC_POLICY_INVALIDATE.into()),
         ("NETSPEC_POLICY_RESPECIALIZE", NETSPEC_POLICY_RESPECIALIZE.into()),
+        ("NETSPEC_POLICY_REINFORCE", NETSPEC_POLICY_REINFORCE.into()),
         ("SO_ADU", SO_ADU.into()),
     ];
     let path = project::root().join("tools/syzkaller/netspec.txt.const");
@@ -385,7 +386,7 @@ fn syzkaller_structs_match_the_uapi() {
         c_fields!(netspec_query: flags, abi_version, ops, protocols, size, __reserved),
         c_fields!(netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, token, path, policy),
         c_fields!(netspec_cancel: flags, token),
-        c_fields!(netspec_info: flags, token, protocol, path, adu, send_flags, family, port, addr, users, sends, fallbacks, reroutes, trips, policy),
+        c_fields!(netspec_info: flags, token, protocol, path, adu, send_flags, family, port, addr, users, sends, fallbacks, reroutes, trips, policy, rewrites),
     ];
     for (name, size, fields) in c {
         let t = types.get(name).unwrap_or_else(|| panic!("{}: no struct {name}", path.display()));
