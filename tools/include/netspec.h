@@ -99,8 +99,9 @@ static inline struct netspec_customize netspec_udp_connected(int fd,
  * Asks for policy (enum netspec_policy) on event (enum netspec_event) in the
  * context *c; NETSPEC_POLICY_DEFAULT, what a zeroed context has, takes the
  * namespace's default.  Customize fails with -EINVAL for a policy the event
- * does not take, and writes back the policies in effect.  0, or -EINVAL for
- * an event or policy that does not fit c->policy.
+ * does not take and with -EOPNOTSUPP for NETSPEC_POLICY_REINFORCE on a kernel
+ * without CONFIG_NETFILTER, and writes back the policies in effect.  0, or
+ * -EINVAL for an event or policy that does not fit c->policy.
  */
 static inline long netspec_on(struct netspec_customize *c, unsigned int event,
 			      unsigned int policy)
