@@ -80,4 +80,36 @@ static __attribute__((unused)) int netspec_proc_has_pid(int pid)
 	return 0;
 }
 
+/*
+ * The /proc/net/netspec row of the instance that pid customized first and
+ * holds under token, NUL-terminated in a static buffer; NULL if there is
+ * none or the file cannot be read.
+ */
+static __attribute__((unused)) char *netspec_proc_row(int pid, long token)
+{
+	static char text[16384];
+	char key[48], *row, *end;
+	unsigned int n;
+
+	if (read_text("/proc/net/netspec", text, sizeof(text)) < 0)
+		return NULL;
+	key[0] = ' ';
+	u64toa_r(pid, key + 1);
+	n = strlen(key);
+	key[n++] = ' ';
+	u64toa_r(token, key + n);
+	n = strlen(key);
+	key[n++] = ' ';
+	key[n] = 0;
+	row = find(text, key);
+	if (!row)
+		return NULL;
+	while (row > text && row[-1] != '\n')
+		row--;
+	for (end = row; *end && *end != '\n'; end++)
+		;
+	*end = 0;
+	return row;
+}
+
 #endif /* NETSPEC_GUEST_TEXT_H */

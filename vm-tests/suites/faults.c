@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Faults under traffic: route flaps between two next hops and MTU flaps
- * under each route policy,
- * the device going down and up, the network namespace going away with a
- * live token, and a process exiting or killed with live tokens.  A token
- * loses no datagram that send() on the same socket state would deliver.
+ * under each route policy, a reinforced instance whose frozen route's
+ * device goes down, the device going down and up, the network namespace
+ * going away with a live token, a process exiting or killed with live
+ * tokens, and fork then exec.  A token loses no datagram that send() on
+ * the same socket state would deliver.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -165,16 +166,28 @@ static unsigned long far_drain(void)
 	return net_drain(far_rx, got, sizeof(got), ADU);
 }
 
+/* Whether the /proc/net/netspec row of this process's token has what. */
+static int proc_row_has(long token, const char *what)
+{
+	char *row = netspec_proc_row(getpid(), token);
+
+	return row && find(row, what);
+}
+
 /*
  * FLAPS times the route to FAR_NET moves from the first next hop to the
  * second and back ("ip route replace"), each a FIB change that invalidates
- * the cached routes; a datagram goes through the token after each change.
- * Every one must arrive, through the next hop the route named when it was
- * sent: each far-side device must have received at least FLAPS packets.
+ * the cached routes; a datagram goes through the token after each change,
+ * and one through send() on the same socket.  Every one must arrive,
+ * through the next hop the route named when it was sent: each far-side
+ * device must have received at least 2 * FLAPS packets.  Under reinforce,
+ * the reinforcement must have rewritten every datagram of the token and
+ * none of send()'s.
  */
 static void test_route_flaps(int policy, const char *name)
 {
-	unsigned long sent = 0, received = 0, changes = 0;
+	unsigned long sent = 0, twin = 0, received = 0, changes = 0;
+	int ok;
 	unsigned long long rx1 = far_rx_packets("nsb1:");
 	unsigned long long rx2 = far_rx_packets("nsb2:");
 	struct sockaddr_in sin = net_sin(FAR, far_port);
@@ -186,32 +199,80 @@ static void test_route_flaps(int policy, const char *name)
 	for (f = 0; f < FLAPS && t > 0; f++) {
 		changes += link_route_replace(FAR_NET, 24, GW2) == 0;
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
+		twin += net_sendto(fd, buf, ADU, 0, NULL, 0) == ADU;
 		changes += link_route_replace(FAR_NET, 24, GW1) == 0;
+		sent += netspec_send(t, buf, ADU, 0) == ADU;
+		twin += net_sendto(fd, buf, ADU, 0, NULL, 0) == ADU;
+		received += far_drain();
+	}
+	while (received < sent + twin && net_wait_readable(far_rx, 2000) == 1)
+		received += far_drain();
+	rx1 = far_rx_packets("nsb1:") - rx1;
+	rx2 = far_rx_packets("nsb2:") - rx2;
+	i = netspec_info_of(t);
+	kt_line("# route flaps between two next hops (%s): %lu changes, %lu sent through the token and %lu through send(), %lu received, %llu and %llu packets through each next hop, %llu reroutes, %llu trips, %llu fallbacks, %llu rewrites",
+		name, changes, sent, twin, received, rx1, rx2, i.reroutes,
+		i.trips, i.fallbacks, i.rewrites);
+	ok = t > 0 && changes == 2 * FLAPS && sent == 2 * FLAPS &&
+	     twin == 2 * FLAPS && received == sent + twin &&
+	     rx1 >= 2 * FLAPS && rx2 >= 2 * FLAPS;
+	if (policy == NETSPEC_POLICY_RESPECIALIZE)
+		kt_result(ok && i.path == NETSPEC_PATH_UDP4 &&
+			  i.reroutes >= 2 * FLAPS && i.trips == 0 &&
+			  i.rewrites == 0,
+			  "route_flaps_respecialize", "path %u", i.path);
+	else if (policy == NETSPEC_POLICY_REINFORCE)
+		kt_result(ok && i.path == NETSPEC_PATH_UDP4 &&
+			  i.reroutes >= 2 * FLAPS && i.trips == 1 &&
+			  i.fallbacks == 0 && i.rewrites == sent &&
+			  proc_row_has(t, "/reinforce "),
+			  "route_flaps_reinforce", "path %u, %llu rewrites",
+			  i.path, i.rewrites);
+	else
+		kt_result(ok && i.path == NETSPEC_PATH_GENERIC &&
+			  i.trips == 1 && i.fallbacks == 1 && i.reroutes == 0,
+			  "route_flaps_invalidate", "path %u", i.path);
+	netspec_cancel(t);
+	close(fd);
+}
+
+/*
+ * A reinforced instance whose frozen route's device goes down: the route
+ * moves to the second next hop and the first device goes down, so that a
+ * packet on the frozen route would be dropped; the reinforcement must take
+ * all of them through the second next hop.
+ */
+static void test_reinforce_device_down(void)
+{
+	unsigned long sent = 0, received = 0;
+	unsigned long long rx2 = far_rx_packets("nsb2:");
+	struct sockaddr_in sin = net_sin(FAR, far_port);
+	struct netspec_customize c;
+	struct netspec_info i;
+	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), n;
+	long t = net_connect(fd, &sin, sizeof(sin)) ?:
+		 customize(fd, NETSPEC_POLICY_REINFORCE, &c);
+	long r = link_route_replace(FAR_NET, 24, GW2) ?:
+		 net_if_set_up("nsa1", 0);
+
+	for (n = 0; n < UPDOWNS && t > 0 && !r; n++) {
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
 		received += far_drain();
 	}
 	while (received < sent && net_wait_readable(far_rx, 2000) == 1)
 		received += far_drain();
-	rx1 = far_rx_packets("nsb1:") - rx1;
 	rx2 = far_rx_packets("nsb2:") - rx2;
 	i = netspec_info_of(t);
-	kt_line("# route flaps between two next hops (%s): %lu changes, %lu sent, %lu received, %llu and %llu packets through each next hop, %llu reroutes, %llu trips, %llu fallbacks",
-		name, changes, sent, received, rx1, rx2, i.reroutes, i.trips,
-		i.fallbacks);
-	if (policy == NETSPEC_POLICY_RESPECIALIZE)
-		kt_result(t > 0 && changes == 2 * FLAPS && sent == 2 * FLAPS &&
-			  received == sent && rx1 >= FLAPS && rx2 >= FLAPS &&
-			  i.path == NETSPEC_PATH_UDP4 &&
-			  i.reroutes >= 2 * FLAPS && i.trips == 0,
-			  "route_flaps_respecialize", "path %u", i.path);
-	else
-		kt_result(t > 0 && changes == 2 * FLAPS && sent == 2 * FLAPS &&
-			  received == sent && rx1 >= FLAPS && rx2 >= FLAPS &&
-			  i.path == NETSPEC_PATH_GENERIC &&
-			  i.trips == 1 && i.fallbacks == 1 && i.reroutes == 0,
-			  "route_flaps_invalidate", "path %u", i.path);
+	kt_line("# reinforce with the frozen route's device down: %lu sent, %lu received, %llu through the second next hop, %llu rewrites, path %u",
+		sent, received, rx2, i.rewrites, i.path);
+	kt_result(t > 0 && !r && sent == UPDOWNS && received == sent &&
+		  rx2 >= sent && i.rewrites == sent &&
+		  i.path == NETSPEC_PATH_UDP4, "reinforce_around_a_down_device",
+		  "%s", errname(r));
 	netspec_cancel(t);
 	close(fd);
+	net_if_set_up("nsa1", 1);
+	link_route_replace(FAR_NET, 24, GW1);
 }
 
 /* MTU_FLAPS times the loopback MTU goes from 65536 to 1500 and back. */
@@ -385,11 +446,89 @@ static void test_exit_kill(int kill_it)
 			  "exit_leaves_no_instance", "status 0x%x", status);
 }
 
-int main(void)
+/*
+ * fork, then exec.  The child inherits the socket but no token: the
+ * parent's token number fails with EBADF there.  The child customizes the
+ * same context, shares the parent's instance (two users) and sends, then
+ * execs this program, which must find its token gone (EBADF) and the
+ * instance down to the parent's one user while it still runs.
+ */
+static const char *self;
+
+static int exec_child(char **argv)
+{
+	long t = parse_uint(argv[2]), ack = parse_uint(argv[3]);
+	long go = parse_uint(argv[4]);
+	long s = netspec_send(t, buf, ADU, 0);
+	long i = netspec_info(t, &(struct netspec_info){ 0 });
+
+	net_send_byte(ack, s == -EBADF && i == -EBADF ? 'y' : 'n');
+	net_wait_byte(go);
+	return 0;
+}
+
+static void test_fork_exec(void)
+{
+	unsigned long received = 0;
+	struct netspec_customize c;
+	struct netspec_info before, after;
+	int fd = net_udp_sender(LOOPBACK, port), ack[2], go[2];
+	int status = -1, child_ok, exec_ok;
+	long t = customize(fd, 0, &c), pid;
+
+	if (t <= 0 || net_pipe(ack) || net_pipe(go)) {
+		kt_result(0, "fork_then_exec_drops_tokens", "setup");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct netspec_customize mine;
+		char tok[24], a[24], g[24];
+		char *argv[] = { (char *)self, "exec-child", tok, a, g, NULL };
+		char *envp[] = { NULL };
+		long inherited = netspec_send(t, buf, ADU, 0);
+		long t2 = customize(fd, 0, &mine);
+		struct netspec_info shared = netspec_info_of(t2);
+
+		if (inherited != -EBADF || t2 <= 0 || shared.users != 2 ||
+		    netspec_send(t2, buf, ADU, 0) != ADU)
+			exit(1);
+		u64toa_r(t2, tok);
+		u64toa_r(ack[1], a);
+		u64toa_r(go[0], g);
+		execve(self, argv, envp);
+		exit(2);
+	}
+	close(ack[1]);	/* so that the child's end closing is seen */
+	close(go[0]);
+	child_ok = pid > 0 && net_wait_byte(ack[0]) == 'y';
+	before = netspec_info_of(t);	/* the child runs, after its exec */
+	net_send_byte(go[1], 'g');
+	waitpid(pid, &status, 0);
+	exec_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	after = netspec_info_of(t);
+	received = drain();
+	kt_line("# fork then exec: inherited number and token after exec %s; users while the exec'd child runs %u; sends %llu, received %lu",
+		child_ok ? "fail with EBADF" : "do not fail with EBADF",
+		before.users, after.sends, received);
+	kt_result(child_ok && exec_ok && before.users == 1 &&
+		  after.sends == 1 && received == 1,
+		  "fork_then_exec_drops_tokens", "status 0x%x, users %u",
+		  status, before.users);
+	netspec_cancel(t);
+	close(fd);
+	close(ack[0]);
+	close(go[1]);
+}
+
+int main(int argc, char **argv)
 {
 	long r;
 
-	kt_plan(1, 8);
+	self = argv[0];
+	if (argc == 5 && !strcmp(argv[1], "exec-child"))
+		return exec_child(argv);
+	kt_plan(1, 11);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0) {
@@ -401,6 +540,8 @@ int main(void)
 	kt_result(r == 0, "two_next_hops_to_a_far_namespace", "%s", errname(r));
 	test_route_flaps(NETSPEC_POLICY_RESPECIALIZE, "respecialize");
 	test_route_flaps(NETSPEC_POLICY_INVALIDATE, "invalidate");
+	test_route_flaps(NETSPEC_POLICY_REINFORCE, "reinforce");
+	test_reinforce_device_down();
 	close(far_quit[1]);
 	waitpid(far_pid, NULL, 0);
 	test_mtu_flaps();
@@ -408,5 +549,6 @@ int main(void)
 	test_netns();
 	test_exit_kill(0);
 	test_exit_kill(1);
+	test_fork_exec();
 	return kt_exit_status();
 }
