@@ -623,8 +623,9 @@ static const unsigned int ver0_size[N_NETSPEC_OPS] = {
 	NETSPEC_QUERY_SIZE_VER0, NETSPEC_CUSTOMIZE_SIZE_VER0,
 	NETSPEC_CANCEL_SIZE_VER0, NETSPEC_INFO_SIZE_VER0,
 };
-#define MAX_STRUCT 88	/* the largest: struct netspec_info */
+#define MAX_STRUCT 96	/* the largest: struct netspec_info */
 #define INFO_POLICY __builtin_offsetof(struct netspec_info, policy)
+#define INFO_REWRITES __builtin_offsetof(struct netspec_info, rewrites)
 
 /* An address no user access reaches: above every task size we run. */
 static unsigned long kernel_address(void)
@@ -716,7 +717,7 @@ static void policies(unsigned char *p, int invalidate)
 	};
 	static const unsigned char route_ok[] = {
 		NETSPEC_POLICY_DEFAULT, NETSPEC_POLICY_INVALIDATE,
-		NETSPEC_POLICY_RESPECIALIZE,
+		NETSPEC_POLICY_RESPECIALIZE, NETSPEC_POLICY_REINFORCE,
 	};
 
 	memset(p, 0, 8);
@@ -727,14 +728,14 @@ static void policies(unsigned char *p, int invalidate)
 			NETSPEC_POLICY_DEFAULT : NETSPEC_POLICY_INVALIDATE;
 	else
 		p[NETSPEC_EVENT_SOCKET] = sock_ok[below(3)];
-	p[NETSPEC_EVENT_ROUTE] = route_ok[below(3)];
+	p[NETSPEC_EVENT_ROUTE] = route_ok[below(4)];
 	if (chance(6))
 		p[NETSPEC_EVENT_SOCKET] = chance(128) ?
 					  NETSPEC_POLICY_RESPECIALIZE :
 					  4 + below(252);
 	if (chance(6))
 		p[NETSPEC_EVENT_ROUTE] = chance(128) ? NETSPEC_POLICY_REJECT :
-					 4 + below(252);
+					 5 + below(251);
 	if (chance(4))
 		p[NETSPEC_EVENTS + below(8 - NETSPEC_EVENTS)] = 1 + below(255);
 }
@@ -821,7 +822,7 @@ static int resolve_policies(const unsigned char *in, unsigned char *out)
 	};
 	static const unsigned char hi[NETSPEC_EVENTS] = {
 		[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE,
-		[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_RESPECIALIZE,
+		[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_REINFORCE,	/* netfilter */
 	};
 	int e;
 
@@ -942,6 +943,15 @@ static void customized_ok(long r, const struct netspec_customize *in,
 	customized++;
 }
 
+/* Whether any of the n bytes at p is not zero. */
+static int memchr_nonzero(const unsigned char *p, unsigned long n)
+{
+	while (n--)
+		if (*p++)
+			return 1;
+	return 0;
+}
+
 /*
  * An info of a usable token: its instance, exactly as the model has it;
  * the fields past size were not copied.  The policy bytes past the events
@@ -966,6 +976,11 @@ static void info_ok(long r, unsigned int t, const struct netspec_info *in,
 		fail(r, "info counts fallbacks that cannot be");
 	else if (size >= INFO_POLICY && out->trips != m->trips)
 		model_fail(r, "info's trips");
+	else if (size > INFO_REWRITES &&
+		 memchr_nonzero((const unsigned char *)out + INFO_REWRITES,
+				size - INFO_REWRITES < 8 ?
+				size - INFO_REWRITES : 8))
+		fail(r, "info counts rewrites with no route change");
 	for (e = 0; e < 8 && INFO_POLICY + e < size; e++)
 		if (out->policy[e] != (e < NETSPEC_EVENTS ? m->policy[e] : 0)) {
 			fail(r, "info's policies are not customize's");
