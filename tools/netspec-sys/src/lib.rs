@@ -72,6 +72,14 @@ mod tests {
     }
 
     #[test]
+    fn send_batch_and_batch_max_are_defines_bindgen_keeps() {
+        // The flag is a bit no MSG_* flag uses, the same on every
+        // architecture; the limit is sendmmsg()'s UIO_MAXIOV.
+        assert_eq!(NETSPEC_SEND_BATCH, 0x0100_0000);
+        assert_eq!(NETSPEC_BATCH_MAX, 1024);
+    }
+
+    #[test]
     fn syscall_numbers_are_the_generic_ones_on_this_target() {
         // Every arch this crate builds for follows the generic numbering
         // (alpha, the one exception, is not one of them).
