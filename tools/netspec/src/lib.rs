@@ -5,7 +5,8 @@
 //! speaks, which operations it supports and which protocols it can
 //! specialize; [`Context`] describes a send context and
 //! [`Context::customize`] turns it into a [`Token`], whose
-//! [`send`](Token::send) goes through the specialized path.
+//! [`send`](Token::send) goes through the specialized path, as does
+//! [`send_batch`](Token::send_batch), many messages in one call.
 //!
 //! ```no_run
 //! match netspec::query() {
@@ -74,7 +75,7 @@ mod token;
 pub use adu::{adu, set_adu};
 pub use error::Error;
 pub use policy::{Event, Policies, Policy};
-pub use token::{Context, Info, Path, Token};
+pub use token::{Context, Info, Path, Token, BATCH_MAX};
 
 /// An operation of the `netspec()` system call (`enum netspec_op`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -140,6 +140,17 @@ impl<'fd> Context<'fd> {
     }
 }
 
+/// The most messages one [`Token::send_batch`] may hold
+/// (`NETSPEC_BATCH_MAX`, as `sendmmsg()`'s `UIO_MAXIOV`).
+pub const BATCH_MAX: usize = sys::NETSPEC_BATCH_MAX as usize;
+
+/// The messages in the `bytes` a batch of messages of `adu` bytes sent.
+/// The kernel reports whole messages only; a token without an ADU sends no
+/// batch (`EINVAL`), so it has none.
+fn messages(bytes: usize, adu: u32) -> usize {
+    bytes.checked_div(adu as usize).unwrap_or(0)
+}
+
 /// What [`Token::info`] reports (`struct netspec_info`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Info {
@@ -218,6 +229,37 @@ impl Token {
     /// waiting for buffer space.
     pub fn send_nonblocking(&self, buf: &[u8]) -> io::Result<usize> {
         self.send_flags(buf, libc::MSG_DONTWAIT as u32)
+    }
+
+    /// Sends the messages that `msgs` holds back to back, each the token's
+    /// [`adu`](Token::adu) long, at most [`BATCH_MAX`] of them, in one call
+    /// (`customized_send()` with `NETSPEC_SEND_BATCH`); returns how many
+    /// were sent.
+    ///
+    /// They are sent in order, each as [`send`](Token::send) would send it.
+    /// **The count may be fewer than `msgs.len() / adu`**: when a message
+    /// after the first fails (a signal, the socket being closed, no buffer
+    /// space under [`send_batch_nonblocking`](Token::send_batch_nonblocking)),
+    /// the call returns the count of those before it and that message's
+    /// error is not reported; send the rest, `&msgs[count * adu..]`, again to
+    /// see it. The call fails only when the first message does, and then
+    /// sends nothing.
+    ///
+    /// Fails with `EINVAL` for a token without an ADU, a length that is zero,
+    /// not a multiple of the ADU or more than [`BATCH_MAX`] messages, and on
+    /// a kernel older than batches (which takes `NETSPEC_SEND_BATCH` for an
+    /// unknown flag); otherwise as [`send`](Token::send).
+    pub fn send_batch(&self, msgs: &[u8]) -> io::Result<usize> {
+        let bytes = self.send_flags(msgs, sys::NETSPEC_SEND_BATCH)?;
+        Ok(messages(bytes, self.adu))
+    }
+
+    /// [`send_batch`](Token::send_batch) that fails with `WouldBlock`
+    /// instead of waiting for buffer space for the first message, and stops
+    /// at the first message after it that finds none.
+    pub fn send_batch_nonblocking(&self, msgs: &[u8]) -> io::Result<usize> {
+        let bytes = self.send_flags(msgs, sys::NETSPEC_SEND_BATCH | libc::MSG_DONTWAIT as u32)?;
+        Ok(messages(bytes, self.adu))
     }
 
     fn send_flags(&self, buf: &[u8], flags: u32) -> io::Result<usize> {
@@ -306,5 +348,20 @@ mod tests {
         assert_eq!(Path::from_raw(sys::NETSPEC_PATH_GENERIC), Path::Generic);
         assert_eq!(Path::from_raw(sys::NETSPEC_PATH_UDP4), Path::Udp4);
         assert_eq!(Path::from_raw(77), Path::Unknown(77));
+    }
+
+    /// A batch that sent `bytes` of messages of `adu` bytes sent `expected`.
+    fn check(bytes: usize, adu: u32, expected: usize) {
+        assert_eq!(messages(bytes, adu), expected, "{bytes} bytes of ADU {adu}");
+    }
+
+    #[test]
+    fn a_batch_returns_the_messages_in_the_bytes_sent() {
+        check(50 * 64, 64, 50);
+        check(64, 64, 1);
+        check(BATCH_MAX * 65535, 65535, BATCH_MAX);
+        // The kernel never returns these, but they must not panic.
+        check(0, 64, 0);
+        check(100, 0, 0);
     }
 }
