@@ -58,7 +58,7 @@ fn lo_up() -> io::Result<()> {
 }
 
 fn main() {
-    let mut t = Ktap::plan(9 + GUARD_TESTS.len());
+    let mut t = Ktap::plan(9 + GUARD_TESTS.len() + BATCH_TESTS.len());
     if let Err(e) = lo_up() {
         println!("    # cannot bring lo up: {e}");
     }
@@ -137,7 +137,7 @@ fn main() {
     let r = token.cancel();
     t.check(r.is_ok(), "cancel_succeeds", format!("{r:?}"));
 
-    for (name, test) in GUARD_TESTS {
+    for (name, test) in GUARD_TESTS.iter().chain(BATCH_TESTS) {
         let r = test();
         t.check(r.is_ok(), name, r.err().unwrap_or_default());
     }
@@ -161,6 +161,13 @@ const GUARD_TESTS: &[(&str, Test)] = &[
     ("customize_takes_the_socket_s_adu", customize_takes_the_socket_s_adu),
     ("set_adu_follows_the_socket_policy", set_adu_follows_the_socket_policy),
     ("close_fails_send_and_info_with_ebadf_cancel_works", close_fails_send_and_info_with_ebadf_cancel_works),
+];
+
+/// The tests of batches (`Token::send_batch`), likewise.
+const BATCH_TESTS: &[(&str, Test)] = &[
+    ("batch_of_50_arrives_whole_and_in_order", batch_of_50_arrives_whole_and_in_order),
+    ("batch_counts_each_message_in_sends", batch_counts_each_message_in_sends),
+    ("batch_of_a_length_not_a_multiple_of_the_adu_is_einval", batch_of_a_length_not_a_multiple_of_the_adu_is_einval),
 ];
 
 /// `Err(format!(...))` unless `cond`.
@@ -439,5 +446,67 @@ fn close_fails_send_and_info_with_ebadf_cancel_works() -> Result<(), String> {
     );
     let r = token.cancel();
     ensure!(r.is_ok(), "cancel: {r:?}");
+    Ok(())
+}
+
+/// `n` messages of the ADU back to back, each starting with its number and
+/// none the same as another.
+fn batch(n: u32) -> Vec<u8> {
+    let mut msgs = vec![0u8; n as usize * ADU];
+    for (seq, msg) in (0..n).zip(msgs.chunks_exact_mut(ADU)) {
+        msg[..4].copy_from_slice(&seq.to_be_bytes());
+        msg[4..].iter_mut().enumerate().for_each(|(i, b)| *b = (i as u32 * 13 + seq) as u8);
+    }
+    msgs
+}
+
+fn batch_of_50_arrives_whole_and_in_order() -> Result<(), String> {
+    let (rx, tx) = pair()?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    ensure!(token.path() == netspec::Path::Udp4, "path {:?}", token.path());
+    let msgs = batch(50);
+    let sent = token.send_batch(&msgs);
+    ensure!(sent.as_ref().ok() == Some(&50), "send_batch: {sent:?}");
+    let mut got = [0u8; 2 * ADU];
+    for (seq, msg) in msgs.chunks_exact(ADU).enumerate() {
+        let n = rx.recv(&mut got);
+        ensure!(n.as_ref().ok() == Some(&ADU) && got[..ADU] == *msg, "message {seq}: recv {n:?}");
+    }
+    // Loopback delivers during the send: a 51st datagram would be queued.
+    rx.set_nonblocking(true).map_err(|e| format!("nonblocking: {e}"))?;
+    let n = rx.recv(&mut got);
+    ensure!(
+        n.as_ref().err().map(io::Error::kind) == Some(io::ErrorKind::WouldBlock),
+        "after the 50th: recv {n:?}"
+    );
+    Ok(())
+}
+
+fn batch_counts_each_message_in_sends() -> Result<(), String> {
+    // The receiver stays open: a send to a closed port makes the next fail.
+    let (rx, tx) = pair()?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    send_arrives(&token, &rx, 12)?;
+    let before = info(&token)?;
+    let sent = token.send_batch(&batch(50));
+    ensure!(sent.as_ref().ok() == Some(&50), "send_batch: {sent:?}");
+    let after = info(&token)?;
+    ensure!(
+        after.sends == before.sends + 50 && after.fallbacks == before.fallbacks && after.path == netspec::Path::Udp4,
+        "info before {before:?}, after {after:?}"
+    );
+    Ok(())
+}
+
+fn batch_of_a_length_not_a_multiple_of_the_adu_is_einval() -> Result<(), String> {
+    let (_rx, tx) = pair()?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    let msgs = batch(3);
+    for len in [ADU - 1, ADU + 1, 3 * ADU - 1] {
+        let r = token.send_batch(&msgs[..len]);
+        ensure!(r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::EINVAL), "{len} bytes: {r:?}");
+    }
+    let i = info(&token)?;
+    ensure!(i.sends == 0, "sent after the failed batches: {i:?}");
     Ok(())
 }
