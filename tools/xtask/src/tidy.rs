@@ -238,6 +238,8 @@ fn syzkaller_constants_match_the_uapi() {
         ("NETSPEC_POLICY_RESPECIALIZE", NETSPEC_POLICY_RESPECIALIZE.into()),
         ("NETSPEC_POLICY_REINFORCE", NETSPEC_POLICY_REINFORCE.into()),
         ("SO_ADU", SO_ADU.into()),
+        ("NETSPEC_SEND_BATCH", NETSPEC_SEND_BATCH.into()),
+        ("NETSPEC_BATCH_MAX", NETSPEC_BATCH_MAX.into()),
     ];
     let path = project::root().join("tools/syzkaller/netspec.txt.const");
     let (_, consts) = parse_syz_const(&read(&path));
