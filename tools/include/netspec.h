@@ -147,6 +147,20 @@ static inline long netspec_send(int token, const void *buf, unsigned long len,
 #endif
 }
 
+#ifdef NETSPEC_SEND_BATCH
+/*
+ * customized_send() of a batch: buf holds len / ADU messages of the token's
+ * ADU back to back (at most NETSPEC_BATCH_MAX); returns the bytes of the
+ * messages sent, which may be fewer than len, or -errno if the first one
+ * failed.  flags is 0 or MSG_DONTWAIT.
+ */
+static inline long netspec_send_batch(int token, const void *buf,
+				      unsigned long len, unsigned int flags)
+{
+	return netspec_send(token, buf, len, flags | NETSPEC_SEND_BATCH);
+}
+#endif
+
 #ifdef SO_ADU
 /*
  * SO_ADU: declares that every message the UDP socket fd sends is adu bytes,
