@@ -81,6 +81,32 @@ static unsigned int below(unsigned int n)
 	return (unsigned int)(((unsigned long long)rnd() * n) >> 32);
 }
 
+/*
+ * a / b, with a % b in *rem: the guests link no libgcc, and ARMv4 has no
+ * divide instruction, so C's / and % on a variable do not link there.
+ */
+static unsigned long udivmod(unsigned long a, unsigned long b,
+			     unsigned long *rem)
+{
+	unsigned long q = 0, bit = 1;
+
+	if (!b) {
+		*rem = a;
+		return ~0UL;
+	}
+	while (b <= a && !(b >> (sizeof(long) * 8 - 1))) {
+		b <<= 1;
+		bit <<= 1;
+	}
+	for (; bit; b >>= 1, bit >>= 1)
+		if (a >= b) {
+			a -= b;
+			q |= bit;
+		}
+	*rem = a;
+	return q;
+}
+
 /* True with probability p/256. */
 static int chance(unsigned int p)
 {
@@ -426,7 +452,7 @@ enum {
 static struct op ops[N_OPS];
 
 static unsigned long n_calls, n_failed, n_model_failed;
-static unsigned long customized, sent, received;
+static unsigned long customized, sent, received, n_batch_sent;
 static char first_failure[512], first_model_failure[512];
 
 enum { C_NETSPEC, C_SEND, C_SOCKET };
@@ -1242,10 +1268,11 @@ static void op_send(struct op *o)
 	unsigned int bc = rnd() & 255;
 	const struct token_model *t;
 	struct inst_model *m = NULL;
-	unsigned int adu = 0;
+	unsigned long q, rem = 0;
+	unsigned int adu = 0, batch;
 	unsigned char *buf;
 	int pc, good;
-	long r, want;
+	long r, want, n;
 
 	token_raw = pick_token();
 	if (chance(o->cheap)) {
@@ -1266,6 +1293,11 @@ static void op_send(struct op *o)
 	if (good) {
 		len = adu ? adu : chance(248) ? below(1500) : below(65536 + 32);
 		flags_raw = chance(200) ? 0 : MSG_DONTWAIT;
+		if (adu && chance(8)) {	/* a batch, within sendbuf */
+			q = udivmod(65536, adu, &rem);
+			len = adu * (1 + below(q < 8 ? q : 8));
+			flags_raw |= NETSPEC_SEND_BATCH;
+		}
 	} else {
 		unsigned int lc = rnd() & 255;
 
@@ -1290,11 +1322,15 @@ static void op_send(struct op *o)
 		buf = pointer(pc, len, 0);
 	}
 
-	if ((unsigned int)flags_raw & ~MSG_DONTWAIT)
+	batch = (unsigned int)flags_raw & NETSPEC_SEND_BATCH;
+	if ((unsigned int)flags_raw & ~(MSG_DONTWAIT | NETSPEC_SEND_BATCH))
 		want = -EINVAL;
 	else if (!t || m->dead)
 		want = -EBADF;	/* not held, or its socket was closed */
-	else if (adu && len != adu)
+	else if (batch && (!adu || !len ||
+			   udivmod(len, adu, &rem) > NETSPEC_BATCH_MAX || rem))
+		want = -EINVAL;
+	else if (!batch && adu && len != adu)
 		want = -EINVAL;
 	else
 		want = ANY;	/* as send() on the socket would */
@@ -1309,11 +1345,16 @@ static void op_send(struct op *o)
 	cur.t = t;
 	r = my_syscall4(__NR_customized_send, token_raw, buf, len, flags_raw);
 	if (judge(o, r, want)) {
-		if ((unsigned long)r != len)
+		/* A batch sends its messages in order until one fails. */
+		q = batch && r > 0 ? udivmod(r, adu, &rem) : 1;
+		if (batch ? r <= 0 || rem || (unsigned long)r > len :
+			    (unsigned long)r != len)
 			fail(r, "a send returned another length than it was given");
+		n = q;
 		if (m)
-			m->sends++;
-		sent++;
+			m->sends += n;
+		sent += n;
+		n_batch_sent += batch ? n : 0;
 	} else if (t && m->dead && r == -EBADF) {
 		n_dead_ebadf++;
 	}
@@ -1939,8 +1980,8 @@ int main(void)
 		if (n_by_result[k])
 			kt_line("# fuzz: profile: %s calls %lu us %llu", errno_name(k),
 				n_by_result[k], us_by_result[k]);
-	kt_line("# fuzz: customizes ok %lu, datagrams sent %lu, received %lu",
-		customized, sent, received);
+	kt_line("# fuzz: customizes ok %lu, datagrams sent %lu (%lu in batches), received %lu",
+		customized, sent, n_batch_sent, received);
 	kt_line("# fuzz: guards: trips of rejected changes %lu, invalidations %lu, instances killed by a close %lu, EBADF of their tokens %lu; customizes that took SO_ADU %lu",
 		n_rejected, n_invalidated, n_closed_live, n_dead_ebadf,
 		n_so_adu_used);
