@@ -243,6 +243,20 @@ static inline unsigned long net_drain(int fd, void *buf, unsigned long size,
 	return n;
 }
 
+/* The Internet checksum of len bytes (len even), in host order: store it
+ * high byte first.  Zero over a header whose checksum is right.
+ */
+static inline unsigned short net_csum(const unsigned char *p, unsigned int len)
+{
+	unsigned int sum = 0, i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (p[i] << 8) | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (unsigned short)~sum;
+}
+
 /* A pipe (pipe2(), which every arch has; 6.1's nolibc has no pipe()). */
 static inline long net_pipe(int p[2])
 {

@@ -2,7 +2,7 @@
 /*
  * Faults under traffic: route flaps between two next hops and MTU flaps
  * under each route policy, a reinforced instance whose frozen route's
- * device goes down, the device going down and up, the network namespace
+ * device goes down, a path MTU drop reported by ICMP, the device going down and up, the network namespace
  * going away with a live token, a process exiting or killed with live
  * tokens, and fork then exec.  A token loses no datagram that send() on
  * the same socket state would deliver.
@@ -26,12 +26,15 @@
 #define MTU_FLAPS 500
 #define UPDOWNS 100
 #define SIOCSIFMTU 0x8922
+#define BIG_ADU 1200		/* fits a 1500-byte link, not a 1000-byte path */
+#define PMTU 1000
+#define PMTU_SENDS 100
 #define CLONE_NEWNET 0x40000000
 #define SIGKILL 9
 /* 6.1's nolibc has no WIFSIGNALED. */
 #define KILLED_BY(status, sig) (((status) & 0x7f) == (sig))
 
-static unsigned char buf[ADU], got[ADU];
+static unsigned char buf[ADU], got[ADU], big[BIG_ADU], big_got[BIG_ADU];
 static unsigned short port;
 static int rx;
 
@@ -446,6 +449,122 @@ static void test_exit_kill(int kill_it)
 			  "exit_leaves_no_instance", "status 0x%x", status);
 }
 
+/* A raw ICMP socket in the far namespace; -errno if it cannot be made. */
+static long far_icmp_socket(void)
+{
+	long here = open("/proc/self/ns/net", O_RDONLY, 0), there, fd;
+	char path[48];
+
+	far_path(path, "/ns/net");
+	there = open(path, O_RDONLY, 0);
+	fd = here < 0 || there < 0 ? -ENOENT : set_netns(there);
+	if (!fd) {
+		fd = net_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+		if (set_netns(here))
+			exit(3);	/* stranded in the far namespace */
+	}
+	close(here);
+	close(there);
+	return fd;
+}
+
+/*
+ * What the first next hop sends when a packet of fd's flow, adu bytes of
+ * payload, does not fit its next link: an ICMP "fragmentation needed" with
+ * that link's MTU, quoting the packet's IP header and UDP header.
+ */
+static long send_frag_needed(long icmp, int fd, unsigned int adu,
+			     unsigned int mtu)
+{
+	unsigned char m[8 + 20 + 8] = { 3, 4 };	/* unreachable, frag. needed */
+	unsigned char *q = m + 8, *u = q + 20;
+	unsigned int tot = 20 + 8 + adu, far = net_htonl(FAR);
+	unsigned short port = net_htons(far_port), cs;
+	struct sockaddr_in me, to = net_sin(NSA1, 0);
+	socklen_t len = sizeof(me);
+
+	if (net_getsockname(fd, &me, &len))
+		return -EBADF;
+	m[6] = mtu >> 8;
+	m[7] = mtu;
+	q[0] = 0x45;
+	q[2] = tot >> 8;
+	q[3] = tot;
+	q[6] = 0x40;	/* DF */
+	q[8] = 64;
+	q[9] = 17;	/* UDP */
+	memcpy(q + 12, &me.sin_addr, 4);
+	memcpy(q + 16, &far, 4);
+	cs = net_csum(q, 20);
+	q[10] = cs >> 8;
+	q[11] = cs;
+	memcpy(u, &me.sin_port, 2);
+	memcpy(u + 2, &port, 2);
+	u[4] = (8 + adu) >> 8;
+	u[5] = 8 + adu;
+	cs = net_csum(m, sizeof(m));
+	m[2] = cs >> 8;
+	m[3] = cs;
+	return net_sendto(icmp, m, sizeof(m), 0, &to, sizeof(to));
+}
+
+/*
+ * A path MTU drop: after 10 datagrams of BIG_ADU bytes through the token,
+ * the first next hop reports a path MTU of PMTU by ICMP.  The socket then
+ * has EMSGSIZE pending, which the next send reports once, as send()
+ * would; every later datagram must go, through the generic path (the
+ * route no longer fits the ADU unfragmented), in fragments of at most
+ * PMTU bytes, and arrive whole.
+ */
+static void test_pmtu(void)
+{
+	unsigned long before = 0, after = 0, emsgsize = 0, received = 0;
+	unsigned long long rx1 = far_rx_packets("nsb1:");
+	struct sockaddr_in sin = net_sin(FAR, far_port);
+	struct netspec_customize c;
+	struct netspec_info i0, i;
+	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), n;
+	long icmp = far_icmp_socket(), r, t;
+
+	t = net_connect(fd, &sin, sizeof(sin));
+	if (!t) {
+		c = netspec_udp_connected(fd, BIG_ADU);
+		t = netspec_customize(&c);
+	}
+	for (n = 0; n < 10 && t > 0; n++)
+		before += netspec_send(t, big, BIG_ADU, 0) == BIG_ADU;
+	i0 = netspec_info_of(t);
+	r = icmp < 0 ? icmp : send_frag_needed(icmp, fd, BIG_ADU, PMTU);
+	net_sleep_ms(50);
+	for (n = 0; n < 2 * PMTU_SENDS && after < PMTU_SENDS && t > 0; n++) {
+		long s = netspec_send(t, big, BIG_ADU, 0);
+
+		after += s == BIG_ADU;
+		emsgsize += s == -EMSGSIZE;
+	}
+	while (received < before + after &&
+	       net_wait_readable(far_rx, 2000) == 1)
+		received += net_drain(far_rx, big_got, sizeof(big_got),
+				      BIG_ADU);
+	rx1 = far_rx_packets("nsb1:") - rx1;
+	i = netspec_info_of(t);
+	kt_line("# path MTU drop to %d by ICMP: %lu sent before (path %u, %llu fallbacks), ICMP %s, %lu sent after with %lu EMSGSIZE, %lu received, %llu packets through the next hop, %llu fallbacks, %llu reroutes",
+		PMTU, before, i0.path, i0.fallbacks,
+		r == 36 ? "sent" : errname(r), after, emsgsize, received, rx1,
+		i.fallbacks, i.reroutes);
+	kt_result(t > 0 && r == 36 && before == 10 && i0.fallbacks == 0 &&
+		  i0.path == NETSPEC_PATH_UDP4 && after == PMTU_SENDS &&
+		  emsgsize <= 1 && received == before + after &&
+		  rx1 >= before + 2 * after && i.fallbacks == after &&
+		  i.reroutes >= 1, "pmtu_drop_by_icmp_loses_nothing",
+		  "ICMP %s, %lu after, %lu received, %llu fallbacks",
+		  errname(r), after, received, i.fallbacks);
+	netspec_cancel(t);
+	close(fd);
+	if (icmp >= 0)
+		close(icmp);
+}
+
 /*
  * fork, then exec.  The child inherits the socket but no token: the
  * parent's token number fails with EBADF there.  The child customizes the
@@ -528,7 +647,7 @@ int main(int argc, char **argv)
 	self = argv[0];
 	if (argc == 5 && !strcmp(argv[1], "exec-child"))
 		return exec_child(argv);
-	kt_plan(1, 11);
+	kt_plan(1, 12);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0) {
@@ -542,6 +661,7 @@ int main(int argc, char **argv)
 	test_route_flaps(NETSPEC_POLICY_INVALIDATE, "invalidate");
 	test_route_flaps(NETSPEC_POLICY_REINFORCE, "reinforce");
 	test_reinforce_device_down();
+	test_pmtu();
 	close(far_quit[1]);
 	waitpid(far_pid, NULL, 0);
 	test_mtu_flaps();

@@ -210,17 +210,6 @@ static long capture_next(int fd, unsigned short port, unsigned char *p,
 	}
 }
 
-static unsigned short ip_csum(const unsigned char *p, unsigned int len)
-{
-	unsigned int sum = 0, i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (unsigned short)~sum;
-}
-
 /*
  * send() and customized_send() of the same bytes on one socket: every
  * header field equal, but the IP ID, which is the socket's next one, and
@@ -245,7 +234,7 @@ static int same_packets(int tx, int token, int cap, unsigned short port,
 			20 + 8 + ADU);
 		return *why = "capture lengths", 0;
 	}
-	if (ip_csum(a, 20) || ip_csum(b, 20))
+	if (net_csum(a, 20) || net_csum(b, 20))
 		return *why = "IP header checksum invalid", 0;
 	if (net_ntohs(ib->id) != (unsigned short)(net_ntohs(ia->id) + 1))
 		return *why = "IP ID not the socket's next", 0;
