@@ -404,6 +404,10 @@ static long send_batch(struct tx *t)
 				break;
 		}
 		break;
+	case S_CSEND_BATCH:
+		r = netspec_send_batch(t->token, buf, adu * BATCH, t->flags);
+		bytes = r > 0 ? r : 0;
+		break;
 	case S_SENDMMSG:
 		r = my_syscall4(__NR_sendmmsg, t->fd, mmsg, BATCH, t->flags);
 		for (i = 0; r > 0 && i < (unsigned long)r; i++)
@@ -474,6 +478,7 @@ static long tx_setup(struct tx *t, unsigned int addr, unsigned short port)
 	case S_URING:
 		return ring_setup(&t->ring);
 	case S_CSEND:
+	case S_CSEND_BATCH:
 		c = netspec_udp_connected(t->fd, t->adu);
 		if (t->proto == P_TCP)
 			c.protocol = NETSPEC_PROTO_TCP;
@@ -537,12 +542,6 @@ static void stream(enum proto proto, enum link link, unsigned int adu,
 	/* Rows that cannot exist: sendto() on a TCP socket is send(). */
 	if (proto == P_TCP && (s == S_SENDTO || s == S_GSO))
 		return;
-	if (s == S_CSEND_BATCH) {
-		/* There is no batched customized_send() system call yet. */
-		kt_line("# bench: stream proto=%s link=%s adu=%u sender=%s status=absent",
-			proto_name[proto], link_name[link], adu, sender_name[s]);
-		return;
-	}
 	if (net_pipe(cmd) || net_pipe(ack)) {
 		stream_failures++;
 		return;
@@ -560,7 +559,8 @@ static void stream(enum proto proto, enum link link, unsigned int adu,
 	r = net_wait_byte(ack[0]) == 'r' ? 0 : -ECHILD;
 	if (!r)
 		r = tx_setup(&t, link == L_VETH ? ADDR_B : 0x7f000001, port);
-	if (r == -ENOSYS || (s == S_CSEND && proto == P_TCP && r < 0)) {
+	if (r == -ENOSYS ||
+	    ((s == S_CSEND || s == S_CSEND_BATCH) && proto == P_TCP && r < 0)) {
 		stream_absent(proto, link, adu, s, r);
 		r = -1;
 	} else if (r) {
