@@ -243,6 +243,24 @@ static inline unsigned long net_drain(int fd, void *buf, unsigned long size,
 	return n;
 }
 
+/*
+ * Fills len bytes at p with message seq: seq in the first two bytes, high
+ * byte first, and a pattern of seq after, so that a receiver can tell
+ * messages apart and check their bytes.
+ */
+static inline void net_fill(unsigned char *p, unsigned int len,
+			    unsigned int seq)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(seq * 7 + i * 13);
+	if (len >= 2) {
+		p[0] = seq >> 8;
+		p[1] = seq;
+	}
+}
+
 /* The Internet checksum of len bytes (len even), in host order: store it
  * high byte first.  Zero over a header whose checksum is right.
  */

@@ -27,16 +27,6 @@ static unsigned char area[3 * PAGE] __attribute__((aligned(PAGE)));
 static int rx;
 static unsigned short port;
 
-static void fill(unsigned char *p, unsigned int seq)
-{
-	unsigned int i;
-
-	for (i = 0; i < ADU; i++)
-		p[i] = (unsigned char)(seq * 7 + i * 13);
-	p[0] = seq >> 8;
-	p[1] = seq;
-}
-
 /* Receives n datagrams that must be messages first..first+n-1, in order;
  * how many were right.
  */
@@ -50,7 +40,7 @@ static unsigned int receive_in_order(unsigned int first, unsigned int n)
 		    net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL,
 				 NULL) != ADU)
 			break;
-		fill(want, first + i);
+		net_fill(want, ADU, first + i);
 		if (memcmp(want, got, ADU))
 			break;
 	}
@@ -80,14 +70,14 @@ static void test_in_order(const char *name, unsigned int path)
 
 	for (call = 0; call < CALLS && t > 0; call++) {
 		for (i = 0; i < PER_CALL; i++)
-			fill(buf + i * ADU, seq + i);
+			net_fill(buf + i * ADU, ADU, seq + i);
 		r = netspec_send_batch(t, buf, PER_CALL * ADU, 0);
 		returned += r == PER_CALL * ADU;
 		ok += receive_in_order(seq, PER_CALL);
 		seq += PER_CALL;
 	}
 	for (i = 0; i < NETSPEC_BATCH_MAX; i++)
-		fill(buf + i * ADU, seq + i);
+		net_fill(buf + i * ADU, ADU, seq + i);
 	r = t > 0 ? netspec_send_batch(t, buf, NETSPEC_BATCH_MAX * ADU, 0) :
 		    -EBADF;
 	ok += receive_in_order(seq, NETSPEC_BATCH_MAX);
@@ -146,7 +136,7 @@ static void test_fault_part_way(void)
 	unsigned int i, n;
 
 	for (i = 0; i < 10; i++)
-		fill(start + i * ADU, i);
+		net_fill(start + i * ADU, ADU, i);
 	r = netspec_send_batch(t, start, 20 * ADU, 0);
 	n = receive_in_order(0, 10);
 	kt_result(t > 0 && r == 10 * ADU && n == 10 && nothing_arrives(),

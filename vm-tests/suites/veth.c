@@ -21,15 +21,6 @@
 
 static unsigned char buf[ADU], got[2 * ADU];
 
-static void fill(unsigned char *p, unsigned int seq)
-{
-	unsigned int i;
-
-	for (i = 0; i < ADU; i++)
-		p[i] = (unsigned char)(seq * 11 + i * 3);
-	p[0] = seq >> 8;
-	p[1] = seq;
-}
 
 /*
  * The receiver, in its own namespace: configures its end, then receives
@@ -63,7 +54,7 @@ static int receiver(int to_parent, int from_parent)
 		return 14;
 	net_send_byte(to_parent, 'a');
 	for (seq = 0; seq < N_STREAM; seq++) {
-		fill(buf, seq);
+		net_fill(buf, ADU, seq);
 		if (net_wait_readable(fd, 2000) <= 0)
 			return 15;
 		if (net_recvfrom(fd, got, sizeof(got), 0, NULL, NULL) != ADU ||
@@ -119,7 +110,7 @@ int main(void)
 		  "r=%s", errname(r));
 
 	for (seq = 0; seq < N_STREAM && tok > 0; seq++) {
-		fill(buf, seq);
+		net_fill(buf, ADU, seq);
 		if (netspec_send(tok, buf, ADU, 0) != ADU)
 			break;
 		sent++;
