@@ -5,8 +5,10 @@
  * send(), tokens follow the process (fork, exec, exit), and every bad input
  * fails with its documented errno and sends nothing.
  *
- * Run with "--exec-check TOKEN" it is the far side of the exec test: the
- * token its parent process held before exec must be gone.
+ * Run with "--exec-check TOKEN ACK GO" it is the far side of the exec
+ * test: the token its image held before exec must be gone.  It reports
+ * 'y' on the pipe end ACK and waits on GO, so that the parent sees the
+ * instance while the exec'd process still runs.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -157,16 +159,19 @@ static int proc_row_matches(unsigned int token, const char *path,
 }
 
 /* The exec side: the token of the image before exec must be invalid. */
-static int exec_check(const char *arg)
+static int exec_check(char **argv)
 {
 	struct netspec_info info;
-	unsigned int token = parse_uint(arg);
+	unsigned int token = parse_uint(argv[2]);
+	int r = 0;
 
 	if (netspec_send(token, buf, ADU, 0) != -EBADF)
-		return 1;
-	if (netspec_info(token, &info) != -EBADF)
-		return 2;
-	return 0;
+		r = 1;
+	else if (netspec_info(token, &info) != -EBADF)
+		r = 2;
+	net_send_byte(parse_uint(argv[3]), r ? 'n' : 'y');
+	net_wait_byte(parse_uint(argv[4]));
+	return r;
 }
 
 /* Captures the packets lo sends. */
@@ -256,12 +261,12 @@ int main(int argc, char **argv)
 	unsigned short port = 0;
 	const char *why = "";
 	unsigned int bad;
-	int rx, tx, tok, t2, st, cap, pfd;
+	int rx, tx, tok, t2, st, cap, pfd, ack[2], go[2], acked;
 	long r;
 	pid_t pid;
 
-	if (argc == 3 && !strcmp(argv[1], "--exec-check"))
-		return exec_check(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "--exec-check"))
+		return exec_check(argv);
 
 	kt_plan(1, 39);
 	net_if_up("lo");
@@ -362,26 +367,45 @@ int main(int argc, char **argv)
 		  "r=%s users=%u sends=%llu", errname(r), info.users,
 		  (unsigned long long)info.sends);
 
-	/* exec drops the tokens of the old image. */
+	/*
+	 * exec drops the tokens of the old image: the child's token, which
+	 * shares the instance, is gone in the new image, and the instance is
+	 * down to this process's one user while the new image still runs.
+	 */
+	if (net_pipe(ack) || net_pipe(go)) {
+		kt_line("# cannot make the pipes of the exec test");
+		return 1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		struct netspec_customize cc = netspec_udp_connected(tx, ADU);
-		char arg[16];
-		char *args[] = { "/proc/self/exe", "--exec-check", arg, NULL };
+		char arg[16], a[16], g[16];
+		char *args[] = { "/proc/self/exe", "--exec-check", arg, a, g,
+				 NULL };
 		char *envp[] = { NULL };
 		long ct = netspec_customize(&cc);
 
 		if (ct <= 0)
 			exit(20);
 		u64toa_r(ct, arg);
+		u64toa_r(ack[1], a);
+		u64toa_r(go[0], g);
 		execve(args[0], args, envp);
 		exit(21);
 	}
+	close(ack[1]);	/* so that the child's end closing is seen */
+	close(go[0]);
+	acked = net_wait_byte(ack[0]) == 'y';
+	r = netspec_info(tok, &info);
+	net_send_byte(go[1], 'g');
+	close(ack[0]);
+	close(go[1]);
 	st = -1;
 	waitpid(pid, &st, 0);
-	kt_result(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exec_drops_tokens",
-		  "child exit %d (1 send, 2 info, 20 customize, 21 exec)",
-		  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	kt_result(WIFEXITED(st) && WEXITSTATUS(st) == 0 && acked && r == 0 &&
+		  info.users == 1, "exec_drops_tokens",
+		  "child exit %d (1 send, 2 info, 20 customize, 21 exec), users while the new image runs %u",
+		  WIFEXITED(st) ? WEXITSTATUS(st) : -1, info.users);
 
 	/* cancel */
 	t2 = netspec_customize(&c);
