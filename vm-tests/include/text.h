@@ -88,28 +88,28 @@ static __attribute__((unused)) int netspec_proc_has_pid(int pid)
 static __attribute__((unused)) char *netspec_proc_row(int pid, long token)
 {
 	static char text[16384];
-	char key[48], *row, *end;
-	unsigned int n;
+	char *row, *end, *p, *q;
 
 	if (read_text("/proc/net/netspec", text, sizeof(text)) < 0)
 		return NULL;
-	key[0] = ' ';
-	u64toa_r(pid, key + 1);
-	n = strlen(key);
-	key[n++] = ' ';
-	u64toa_r(token, key + n);
-	n = strlen(key);
-	key[n++] = ' ';
-	key[n] = 0;
-	row = find(text, key);
-	if (!row)
-		return NULL;
-	while (row > text && row[-1] != '\n')
-		row--;
-	for (end = row; *end && *end != '\n'; end++)
-		;
-	*end = 0;
-	return row;
+	/* Rows are "id pid token ...": match the second and third fields. */
+	for (row = text; *row; row = *end ? end + 1 : end) {
+		for (end = row; *end && *end != '\n'; end++)
+			;
+		for (p = row; *p >= '0' && *p <= '9'; p++)	/* id */
+			;
+		if (p == row || *p != ' ' || parse_uint(++p) != (unsigned int)pid)
+			continue;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		for (q = *p == ' ' ? ++p : p; *q >= '0' && *q <= '9'; q++)
+			;
+		if (q == p || *q != ' ' || parse_uint(p) != (unsigned long)token)
+			continue;
+		*end = 0;
+		return row;
+	}
+	return NULL;
 }
 
 #endif /* NETSPEC_GUEST_TEXT_H */

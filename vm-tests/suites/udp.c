@@ -131,31 +131,20 @@ static int proc_row_matches(unsigned int token, const char *path,
 			    unsigned int users, unsigned long long sends,
 			    const char **why)
 {
-	char *line, *next, *f[12];
-	int n;
+	char *row = netspec_proc_row(getpid(), token), *f[12];
 
-	if (read_proc() <= 0)
-		return *why = "cannot read /proc/net/netspec", 0;
-	for (line = procbuf; *line; line = next) {
-		next = line;
-		while (*next && *next != '\n')
-			next++;
-		if (*next)
-			*next++ = 0;
-		n = fields(line, f, 12);
-		if (n != 12 || parse_uint(f[1]) != (unsigned int)getpid() ||
-		    parse_uint(f[2]) != token)
-			continue;
-		if (strcmp(f[3], path) || strcmp(f[4], "udp") ||
-		    parse_uint(f[5]) != ADU || strcmp(f[7], "peer"))
-			return *why = "context columns differ", 0;
-		if (parse_uint(f[8]) != users)
-			return *why = "users column differs", 0;
-		if (parse_uint(f[9]) != sends)
-			return *why = "sends column differs", 0;
-		return 1;
-	}
-	return *why = "no row for this pid and token", 0;
+	if (!row)
+		return *why = "no row for this pid and token", 0;
+	if (fields(row, f, 12) != 12)
+		return *why = "fewer than 12 columns", 0;
+	if (strcmp(f[3], path) || strcmp(f[4], "udp") ||
+	    parse_uint(f[5]) != ADU || strcmp(f[7], "peer"))
+		return *why = "context columns differ", 0;
+	if (parse_uint(f[8]) != users)
+		return *why = "users column differs", 0;
+	if (parse_uint(f[9]) != sends)
+		return *why = "sends column differs", 0;
+	return 1;
 }
 
 /* The exec side: the token of the image before exec must be invalid. */
