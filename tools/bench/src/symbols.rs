@@ -48,8 +48,10 @@ impl Match {
 }
 
 /// customized_send() on a UDP/IPv4 instance: the system call, the token
-/// lookup and release, the route check and the three build-time
-/// instantiations of the send path (one of which an instance runs). Not
+/// lookup and release, the dispatch to the instance's path
+/// (`netspec_send_one()`), the route check (`netspec_udp4_snapshot()`) and
+/// the three build-time instantiations of the send path (one of which an
+/// instance runs). Not
 /// counted: the slow paths a send takes only when the route went stale
 /// (`netspec_udp4_reroute()`) or the instance fell back
 /// (`netspec_send_generic()`).
@@ -59,8 +61,9 @@ pub const SPECIALIZED: &[Match] = &[
     Match::Func("netspec_inst_put"),
     Match::Func("netspec_count_send"),
     Match::Func("netspec_touch"),
+    Match::Func("netspec_send_one"),
     Match::Func("netspec_udp4_send"),
-    Match::Func("netspec_udp4_route_valid"),
+    Match::Func("netspec_udp4_snapshot"),
     Match::Func("netspec_udp4_send_partial"),
     Match::Func("netspec_udp4_send_software"),
     Match::Func("netspec_udp4_send_none"),
@@ -190,7 +193,7 @@ mod tests {
             ffffffff817246c5 00000000000000a9 T netspec_token_get\n\
             ffffffff81722216 000000000000028c T netspec_inst_put\n\
             ffffffff81729a23 0000000000000269 T netspec_udp4_send\n\
-            ffffffff81725aff 00000000000002b1 t netspec_udp4_route_valid\n\
+            ffffffff81725aff 00000000000002b1 t netspec_udp4_snapshot.constprop.0\n\
             ffffffff81726a90 0000000000000bac t netspec_udp4_send_partial\n\
             ffffffff8172763c 0000000000000aa8 t netspec_udp4_send_software\n\
             ffffffff817280e4 00000000000009db t netspec_udp4_send_none\n\
@@ -220,6 +223,7 @@ mod tests {
             &[
                 "netspec_count_send()",
                 "netspec_touch()",
+                "netspec_send_one()",
                 "sys_send (its wrappers)",
                 "sockfd_lookup_light()",
                 "__sock_sendmsg()",
