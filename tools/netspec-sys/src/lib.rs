@@ -41,7 +41,7 @@ mod tests {
     fn every_struct_is_its_published_size_on_every_abi() {
         assert_eq!(size_of::<netspec_customize>(), NETSPEC_CUSTOMIZE_SIZE_VER0 as usize);
         assert_eq!(size_of::<netspec_cancel>(), NETSPEC_CANCEL_SIZE_VER0 as usize);
-        assert_eq!(size_of::<netspec_info>(), NETSPEC_INFO_SIZE_VER2 as usize);
+        assert_eq!(size_of::<netspec_info>(), NETSPEC_INFO_SIZE_VER3 as usize);
         // The policy bytes took the place of customize's reserved u64, so the
         // struct kept its size; with no 64-bit member left it is 4-aligned,
         // which is also the same on every ABI.
@@ -52,6 +52,8 @@ mod tests {
         assert_eq!(offset_of!(netspec_info, trips), NETSPEC_INFO_SIZE_VER0 as usize);
         assert_eq!(offset_of!(netspec_info, policy), 80);
         assert_eq!(offset_of!(netspec_info, rewrites), NETSPEC_INFO_SIZE_VER1 as usize);
+        assert_eq!(offset_of!(netspec_info, mss), NETSPEC_INFO_SIZE_VER2 as usize);
+        assert_eq!(offset_of!(netspec_info, mss_clamp), 100);
     }
 
     #[test]
