@@ -5,7 +5,9 @@ use std::io;
 /// Why a `netspec()` call failed.
 ///
 /// The variants are the errnos the UAPI header documents for every
-/// operation; anything else is [`Error::Other`].
+/// operation, and `ENOTCONN`, which a caller of
+/// [`Context::tcp`](crate::Context::tcp) branches on (connect, then
+/// customize again); anything else is [`Error::Other`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -23,25 +25,36 @@ pub enum Error {
     /// `EOPNOTSUPP`: the kernel has netspec but not this operation (it is
     /// older than this crate; [`crate::query`] says which it has), or not
     /// what customize asked for: [`Policy::Reinforce`](crate::Policy::Reinforce)
-    /// on a kernel without `CONFIG_NETFILTER`.
+    /// of [`Event::Route`](crate::Event::Route) on a kernel without
+    /// `CONFIG_NETFILTER`.
     #[error(
         "the kernel's netspec() does not support this (EOPNOTSUPP): an operation \
          it does not know (check Query::supports before calling it), or \
-         Policy::Reinforce on a kernel without CONFIG_NETFILTER (ask for \
-         Policy::Respecialize or Policy::Invalidate instead)"
+         Policy::Reinforce of Event::Route on a kernel without CONFIG_NETFILTER \
+         (ask for Policy::Respecialize or Policy::Invalidate instead)"
     )]
     UnknownOperation,
     /// `EINVAL`: the argument struct is shorter than the operation's first
     /// published size, a flag or reserved field is not zero, or a field is
     /// out of range (a zero destination port, a send flag netspec does not
     /// apply, a [`Policy`](crate::Policy) its [`Event`](crate::Event) does
-    /// not take, an ADU other than the socket's `SO_ADU`).
+    /// not take, an ADU other than the socket's `SO_ADU`, a destination on a
+    /// TCP context).
     #[error(
         "netspec() rejected its argument (EINVAL): struct too short, a flag or \
          reserved field set, or a field out of range (a policy its event does \
-         not take, an ADU other than the socket's SO_ADU)"
+         not take, an ADU other than the socket's SO_ADU, a destination on a \
+         TCP context)"
     )]
     InvalidArgument,
+    /// `ENOTCONN`: customize of a TCP socket that is not connected (not yet,
+    /// or a listening one). A TCP context sends to the socket's peer.
+    #[error(
+        "netspec() cannot customize a TCP socket that is not connected (ENOTCONN): \
+         a TCP context sends to the socket's peer; customize the stream after \
+         connect() or accept() returns it"
+    )]
+    NotConnected,
     /// `E2BIG`: the argument struct is larger than the kernel's and a byte
     /// past the kernel's struct is not zero, or it is larger than a page.
     #[error(
@@ -64,6 +77,7 @@ impl Error {
             libc::ENOSYS => Error::NotSupported,
             libc::EOPNOTSUPP => Error::UnknownOperation,
             libc::EINVAL => Error::InvalidArgument,
+            libc::ENOTCONN => Error::NotConnected,
             libc::E2BIG => Error::TooBig,
             libc::EFAULT => Error::Fault,
             _ => Error::Other(io::Error::from_raw_os_error(errno)),
@@ -76,6 +90,7 @@ impl Error {
             Error::NotSupported => Some(libc::ENOSYS),
             Error::UnknownOperation => Some(libc::EOPNOTSUPP),
             Error::InvalidArgument => Some(libc::EINVAL),
+            Error::NotConnected => Some(libc::ENOTCONN),
             Error::TooBig => Some(libc::E2BIG),
             Error::Fault => Some(libc::EFAULT),
             Error::Other(e) => e.raw_os_error(),
@@ -92,6 +107,7 @@ impl From<Error> for io::Error {
             Error::Other(inner) => return inner,
             Error::NotSupported | Error::UnknownOperation => io::ErrorKind::Unsupported,
             Error::InvalidArgument | Error::TooBig | Error::Fault => io::ErrorKind::InvalidInput,
+            Error::NotConnected => io::ErrorKind::NotConnected,
         };
         io::Error::new(kind, e)
     }
@@ -139,6 +155,7 @@ mod tests {
         check(libc::ENOSYS, "NotSupported", Unsupported);
         check(libc::EOPNOTSUPP, "UnknownOperation", Unsupported);
         check(libc::EINVAL, "InvalidArgument", InvalidInput);
+        check(libc::ENOTCONN, "NotConnected", NotConnected);
         check(libc::E2BIG, "TooBig", InvalidInput);
         check(libc::EFAULT, "Fault", InvalidInput);
         check(libc::EPERM, "Other", PermissionDenied);
@@ -156,6 +173,14 @@ mod tests {
     fn unknown_operation_names_what_reinforce_needs() {
         let message = Error::UnknownOperation.to_string();
         assert!(message.contains("Query::supports"), "{message}");
+        assert!(message.contains("Event::Route"), "{message}");
         assert!(message.contains("CONFIG_NETFILTER"), "{message}");
+    }
+
+    #[test]
+    fn not_connected_says_to_connect_first() {
+        let message = Error::NotConnected.to_string();
+        assert!(message.contains("TCP"), "{message}");
+        assert!(message.contains("connect()"), "{message}");
     }
 }

@@ -28,9 +28,25 @@
 //! # }
 //! ```
 //!
-//! A specialized path freezes the socket's options, its peer and the route.
-//! [`Context::on`] chooses what happens when one of them changes: a
-//! [`Policy`] for each [`Event`]. [`set_adu`] declares the message size on
+//! A connected TCP socket is customized with [`Context::tcp`]: its token
+//! sends to the peer, and its instance freezes the connection's MSS
+//! ([`Info::mss`], what `TCP_MAXSEG` reports) and guards it ([`Event::Mss`]).
+//!
+//! ```no_run
+//! # fn main() -> std::io::Result<()> {
+//! let stream = std::net::TcpStream::connect("127.0.0.1:9000")?;
+//! let token = netspec::Context::tcp(&stream).adu(1024).customize()?;
+//! // A stream may take part of a message: send returns what it took.
+//! let sent = token.send(&[0u8; 1024])?;
+//! let info = token.info()?;
+//! println!("{sent} bytes, {:?} with MSS {}", info.path, info.mss);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A specialized path freezes the socket's options, its peer and the route,
+//! or for TCP the MSS. [`Context::on`] chooses what happens when one of them
+//! changes: a [`Policy`] for each [`Event`]. [`set_adu`] declares the message size on
 //! the socket itself (`SO_ADU`), for every context of the socket.
 //!
 //! ```no_run

@@ -18,17 +18,26 @@ pub enum Event {
     /// `NETSPEC_EVENT_ROUTE`: the cached route to the destination is no
     /// longer valid (a route, address, device or MTU change).
     Route,
+    /// `NETSPEC_EVENT_MSS`: the MSS of a TCP instance's connection is no
+    /// longer the one frozen at customize time ([`Info::mss`]), after a
+    /// path MTU, route or device MTU change; the next send sees it. Every
+    /// instance has a policy for it, and only [`Path::Tcp`] ones use it.
+    ///
+    /// [`Info::mss`]: crate::Info::mss
+    /// [`Path::Tcp`]: crate::Path::Tcp
+    Mss,
 }
 
 impl Event {
     /// Every event this crate knows, in number order.
-    pub const ALL: &'static [Event] = &[Event::Socket, Event::Route];
+    pub const ALL: &'static [Event] = &[Event::Socket, Event::Route, Event::Mss];
 
     /// The event's number, its index in the policy bytes of the UAPI structs.
     pub fn number(self) -> u32 {
         match self {
             Event::Socket => sys::NETSPEC_EVENT_SOCKET,
             Event::Route => sys::NETSPEC_EVENT_ROUTE,
+            Event::Mss => sys::NETSPEC_EVENT_MSS,
         }
     }
 
@@ -45,8 +54,9 @@ impl Event {
 #[non_exhaustive]
 pub enum Policy {
     /// `NETSPEC_POLICY_DEFAULT`: the network namespace's default, sysctl
-    /// `net.netspec.socket_policy` or `net.netspec.route_policy`. Only ever
-    /// asked for: the kernel reports the policy it resolved it to.
+    /// `net.netspec.socket_policy`, `net.netspec.route_policy` or
+    /// `net.netspec.mss_policy`. Only ever asked for: the kernel reports the
+    /// policy it resolved it to.
     #[default]
     Default,
     /// `NETSPEC_POLICY_REJECT` ([`Event::Socket`] only): the change fails
@@ -56,15 +66,27 @@ pub enum Policy {
     /// good, and its tokens keep sending through it; the next customize of
     /// the same context specializes for the new state.
     Invalidate,
-    /// `NETSPEC_POLICY_RESPECIALIZE` ([`Event::Route`] only): the route is
-    /// resolved again ([`Info::reroutes`](crate::Info::reroutes)).
+    /// `NETSPEC_POLICY_RESPECIALIZE` ([`Event::Route`] and [`Event::Mss`]):
+    /// the instance is specialized for the new state. For the route, the
+    /// route is resolved again ([`Info::reroutes`](crate::Info::reroutes));
+    /// for the MSS, the new MSS is frozen ([`Info::mss`](crate::Info::mss)),
+    /// which counts as a trip.
     Respecialize,
-    /// `NETSPEC_POLICY_REINFORCE` ([`Event::Route`] only): the instance keeps
-    /// the route it was specialized for, and a netfilter hook rewrites its
-    /// packets (route, TTL, DF bit) to what the current route gives them
-    /// ([`Info::rewrites`](crate::Info::rewrites)). Customize fails with
+    /// `NETSPEC_POLICY_REINFORCE` ([`Event::Route`] and [`Event::Mss`]): the
+    /// instance keeps the state it was specialized for, and a reinforcement
+    /// offsets the change; it goes with the instance.
+    ///
+    /// For the route, a netfilter hook rewrites the instance's packets
+    /// (route, TTL, DF bit) to what the current route gives them
+    /// ([`Info::rewrites`](crate::Info::rewrites)); customize fails with
     /// [`Error::UnknownOperation`](crate::Error::UnknownOperation)
     /// (`EOPNOTSUPP`) on a kernel without `CONFIG_NETFILTER`.
+    ///
+    /// For the MSS, which needs no netfilter, an MSS that grew past the
+    /// frozen one is clamped back to it, as the TCPMSS target's rewritten
+    /// MSS option would clamp it ([`Info::mss_clamp`](crate::Info::mss_clamp));
+    /// an MSS that shrank cannot be, and the sends count as
+    /// [`fallbacks`](crate::Info::fallbacks) while it stays below.
     Reinforce,
     /// A policy newer than this crate.
     Unknown(u8),
@@ -130,7 +152,7 @@ impl Policies {
     }
 }
 
-/// `{Socket: Reject, Route: Respecialize}`.
+/// `{Socket: Reject, Route: Respecialize, Mss: Respecialize}`.
 impl fmt::Debug for Policies {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();
@@ -181,10 +203,10 @@ mod tests {
         want[sys::NETSPEC_EVENT_ROUTE as usize] = sys::NETSPEC_POLICY_INVALIDATE as u8;
         assert_eq!(c.policy, want);
         assert_eq!(Policies::from_raw(&c.policy), p);
-        assert_eq!(format!("{p:?}"), "{Socket: Reject, Route: Invalidate}");
+        assert_eq!(format!("{p:?}"), "{Socket: Reject, Route: Invalidate, Mss: Default}");
         assert_eq!(
             format!("{:?}", Policies::default()),
-            "{Socket: Default, Route: Default}"
+            "{Socket: Default, Route: Default, Mss: Default}"
         );
     }
 
@@ -197,6 +219,22 @@ mod tests {
         want[sys::NETSPEC_EVENT_ROUTE as usize] = sys::NETSPEC_POLICY_REINFORCE as u8;
         assert_eq!(i.policy, want);
         assert_eq!(Policies::from_raw(&i.policy), p);
-        assert_eq!(format!("{p:?}"), "{Socket: Default, Route: Reinforce}");
+        assert_eq!(format!("{p:?}"), "{Socket: Default, Route: Reinforce, Mss: Default}");
+    }
+
+    #[test]
+    fn mss_policies_go_to_the_mss_byte_and_back() {
+        let p = Policies::default()
+            .with(Event::Mss, Policy::Reinforce)
+            .with(Event::Route, Policy::Respecialize);
+        let mut i = sys::netspec_info::default();
+        p.write_raw(&mut i.policy);
+        let mut want = sys::netspec_info::default().policy;
+        want[sys::NETSPEC_EVENT_ROUTE as usize] = sys::NETSPEC_POLICY_RESPECIALIZE as u8;
+        want[sys::NETSPEC_EVENT_MSS as usize] = sys::NETSPEC_POLICY_REINFORCE as u8;
+        assert_eq!(i.policy, want);
+        assert_eq!(Policies::from_raw(&i.policy), p);
+        assert_eq!(p.get(Event::Socket), Policy::Default);
+        assert_eq!(format!("{p:?}"), "{Socket: Default, Route: Respecialize, Mss: Reinforce}");
     }
 }

@@ -15,6 +15,11 @@ pub enum Path {
     Generic,
     /// `NETSPEC_PATH_UDP4`: the specialized UDP over IPv4 path.
     Udp4,
+    /// `NETSPEC_PATH_TCP`: a connected TCP socket's own send path under a
+    /// frozen MSS ([`Info::mss`]): every send first checks that the
+    /// connection's MSS is still the frozen one ([`Event::Mss`]). TCP's send
+    /// path itself is not specialized yet.
+    Tcp,
     /// A path newer than this crate.
     Unknown(u32),
 }
@@ -24,6 +29,7 @@ impl Path {
         match raw {
             sys::NETSPEC_PATH_GENERIC => Path::Generic,
             sys::NETSPEC_PATH_UDP4 => Path::Udp4,
+            sys::NETSPEC_PATH_TCP => Path::Tcp,
             other => Path::Unknown(other),
         }
     }
@@ -31,12 +37,14 @@ impl Path {
 
 /// A send context to customize: the socket, the fixed message size (ADU),
 /// the destination, the flags every send applies, and what to do when the
-/// socket or the route changes.
+/// socket, the route or a TCP connection's MSS changes.
 ///
-/// Build one with [`Context::udp`], then [`customize`](Context::customize).
+/// Build one with [`Context::udp`] or [`Context::tcp`], then
+/// [`customize`](Context::customize).
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'fd> {
     fd: BorrowedFd<'fd>,
+    protocol: Protocol,
     adu: u32,
     destination: Option<SocketAddr>,
     dont_wait: bool,
@@ -50,8 +58,33 @@ impl<'fd> Context<'fd> {
     ///
     /// [`set_adu`]: crate::set_adu
     pub fn udp(socket: &'fd impl AsFd) -> Self {
+        Context::new(socket.as_fd(), Protocol::Udp)
+    }
+
+    /// The context of a connected TCP socket (IPv4 or IPv6, a
+    /// [`TcpStream`](std::net::TcpStream) or any descriptor of one), sending
+    /// to its peer, messages of any length unless [`adu`](Context::adu) says
+    /// otherwise, blocking as the socket is, with the namespace's default
+    /// policies.
+    ///
+    /// Its token takes [`Path::Tcp`]: the connection's MSS is frozen at
+    /// customize time ([`Info::mss`], what `TCP_MAXSEG` reports) and guarded
+    /// by the [`Event::Mss`] policy; a `setsockopt()` on the socket, such as
+    /// `TCP_MAXSEG`, is an [`Event::Socket`] like any other. A socket that is
+    /// not connected (yet, or a listening one) fails to customize with
+    /// [`Error::NotConnected`]; a TCP context takes no
+    /// [`destination`](Context::destination).
+    ///
+    /// A stream may take part of a message: see [`Token::send`] and
+    /// [`Token::send_batch_bytes`].
+    pub fn tcp(socket: &'fd impl AsFd) -> Self {
+        Context::new(socket.as_fd(), Protocol::Tcp)
+    }
+
+    fn new(fd: BorrowedFd<'fd>, protocol: Protocol) -> Self {
         Context {
-            fd: socket.as_fd(),
+            fd,
+            protocol,
             adu: 0,
             destination: None,
             dont_wait: false,
@@ -61,9 +94,13 @@ impl<'fd> Context<'fd> {
 
     /// Every message is `adu` bytes; [`Token::send`] of any other length
     /// fails with `EINVAL`. Without an ADU, here or on the socket
-    /// ([`set_adu`]), the kernel uses the generic path. An ADU other than
-    /// the socket's fails to customize ([`Error::InvalidArgument`]); 0 takes
-    /// the socket's.
+    /// ([`set_adu`]), the kernel uses the generic path for UDP; a TCP
+    /// context without one still takes [`Path::Tcp`], and its sends any
+    /// length. An ADU other than the socket's fails to customize
+    /// ([`Error::InvalidArgument`]); 0 takes the socket's. The most is what
+    /// one datagram holds for UDP, 65535 for TCP (`EMSGSIZE` above). A TCP
+    /// ADU that is a multiple of the MSS ([`Info::mss`]) makes segments that
+    /// never straddle two messages.
     ///
     /// [`set_adu`]: crate::set_adu
     pub fn adu(mut self, adu: u32) -> Self {
@@ -75,9 +112,10 @@ impl<'fd> Context<'fd> {
     ///
     /// Without a call for an event the instance takes the network
     /// namespace's default ([`Policy::Default`]: sysctls
-    /// `net.netspec.socket_policy`, [`Policy::Reject`] unless changed, and
-    /// `net.netspec.route_policy`, [`Policy::Respecialize`]). A policy the
-    /// event does not take fails to customize ([`Error::InvalidArgument`]).
+    /// `net.netspec.socket_policy`, [`Policy::Reject`] unless changed,
+    /// `net.netspec.route_policy` and `net.netspec.mss_policy`, both
+    /// [`Policy::Respecialize`]). A policy the event does not take fails to
+    /// customize ([`Error::InvalidArgument`]).
     /// Only contexts with the same policies share an instance.
     pub fn on(mut self, event: Event, policy: Policy) -> Self {
         self.policies = self.policies.with(event, policy);
@@ -85,7 +123,9 @@ impl<'fd> Context<'fd> {
     }
 
     /// Send to `destination` instead of the connected peer (the socket need
-    /// not be connected; its family must match).
+    /// not be connected; its family must match). UDP only: a TCP context
+    /// sends to its peer, and with a destination fails to customize
+    /// ([`Error::InvalidArgument`]).
     pub fn destination(mut self, destination: SocketAddr) -> Self {
         self.destination = Some(destination);
         self
@@ -100,17 +140,24 @@ impl<'fd> Context<'fd> {
     /// Asks the kernel for a token (`NETSPEC_OP_CUSTOMIZE`).
     ///
     /// The errors are those of `<linux/netspec.h>`: `EBADF`, `ENOTSOCK`,
-    /// `EPROTOTYPE` (not a UDP socket), `EAFNOSUPPORT` (a destination of
-    /// another family), `EDESTADDRREQ` (unconnected, no destination),
-    /// `EMSGSIZE` (ADU too large for one datagram), `EMFILE` (too many
-    /// tokens), `EINVAL` ([`Error::InvalidArgument`]: a policy its event does
-    /// not take, an ADU other than the socket's `SO_ADU`), `EOPNOTSUPP`
-    /// ([`Error::UnknownOperation`]: [`Policy::Reinforce`] on a kernel without
-    /// `CONFIG_NETFILTER`), or what the LSM says about sending on the socket.
+    /// `EPROTOTYPE` (not a socket of the context's protocol: a TCP socket in
+    /// [`Context::udp`], a UDP one in [`Context::tcp`]), `ENOTCONN`
+    /// ([`Error::NotConnected`]: a TCP socket that is not connected),
+    /// `EAFNOSUPPORT` (a destination of another family), `EDESTADDRREQ`
+    /// (unconnected UDP, no destination), `EMSGSIZE` (ADU too large),
+    /// `EMFILE` (too many tokens), `EINVAL` ([`Error::InvalidArgument`]: a
+    /// policy its event does not take, an ADU other than the socket's
+    /// `SO_ADU`, a destination on a TCP context), `EOPNOTSUPP`
+    /// ([`Error::UnknownOperation`]: [`Policy::Reinforce`] of
+    /// [`Event::Route`] on a kernel without `CONFIG_NETFILTER`), or what the
+    /// LSM says about sending on the socket. A kernel older than TCP
+    /// customization fails a TCP context with `EPROTONOSUPPORT`
+    /// ([`Error::Other`]; [`crate::query`] says whether it
+    /// [can specialize](crate::Query::can_specialize) [`Protocol::Tcp`]).
     pub fn customize(&self) -> Result<Token, Error> {
         let mut c = sys::netspec_customize {
             fd: self.fd.as_raw_fd(),
-            protocol: Protocol::Udp.number(),
+            protocol: self.protocol.number(),
             adu: self.adu,
             send_flags: if self.dont_wait { libc::MSG_DONTWAIT as u32 } else { 0 },
             ..Default::default()
@@ -144,9 +191,9 @@ impl<'fd> Context<'fd> {
 /// (`NETSPEC_BATCH_MAX`, as `sendmmsg()`'s `UIO_MAXIOV`).
 pub const BATCH_MAX: usize = sys::NETSPEC_BATCH_MAX as usize;
 
-/// The messages in the `bytes` a batch of messages of `adu` bytes sent.
-/// The kernel reports whole messages only; a token without an ADU sends no
-/// batch (`EINVAL`), so it has none.
+/// The messages in the `bytes` a batch of messages of `adu` bytes sent:
+/// whole ones, so not a last message a stream took only part of. A token
+/// without an ADU sends no batch (`EINVAL`), so it has none.
 fn messages(bytes: usize, adu: u32) -> usize {
     bytes.checked_div(adu as usize).unwrap_or(0)
 }
@@ -170,14 +217,27 @@ pub struct Info {
     /// Times the instance resolved its route again.
     pub reroutes: u64,
     /// Events that broke an invariant of the specialized instance: changes
-    /// its [`Policy::Reject`] refused, its invalidation, and the installing
-    /// of its [`Policy::Reinforce`] reinforcement.
+    /// its [`Policy::Reject`] refused, its invalidation, the installing of
+    /// its [`Policy::Reinforce`] reinforcement (the MSS clamp included), and
+    /// the MSS frozen again under [`Policy::Respecialize`].
     pub trips: u64,
     /// The instance's policies, as [`Token::policies`] reported them.
     pub policies: Policies,
     /// Packets of the instance that its reinforcement rewrote to the current
-    /// route ([`Policy::Reinforce`]); 0 on a kernel older than the field.
+    /// route ([`Policy::Reinforce`] of [`Event::Route`]); 0 on a kernel
+    /// older than the field.
     pub rewrites: u64,
+    /// The MSS a [`Path::Tcp`] instance holds frozen: the connection's
+    /// `TCP_MAXSEG` when it was frozen, at customize time or by
+    /// [`Policy::Respecialize`] of [`Event::Mss`]. 0 for other paths (an
+    /// invalidated TCP instance included) and on a kernel older than the
+    /// field.
+    pub mss: u32,
+    /// The MSS option value that the instance's [`Policy::Reinforce`] of
+    /// [`Event::Mss`] clamps the connection to, the frozen MSS plus the TCP
+    /// and IP options every segment carries; 0 for no clamp and on a kernel
+    /// older than the field.
+    pub mss_clamp: u32,
 }
 
 /// A customized send path, valid in the process that made it.
@@ -221,6 +281,11 @@ impl Token {
     /// Fails with `EINVAL` for a length other than the ADU, `EBADF` in a
     /// process that does not hold the token or after the socket was closed,
     /// and otherwise as `send()` on the socket. A failed send sends nothing.
+    ///
+    /// On a TCP token it returns, as `send()` on a stream does, the bytes
+    /// the stream took, which may be fewer than the message when a signal
+    /// or a full buffer under [`send_nonblocking`](Token::send_nonblocking)
+    /// stops it; the rest is not sent.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.send_flags(buf, 0)
     }
@@ -249,17 +314,37 @@ impl Token {
     /// not a multiple of the ADU or more than [`BATCH_MAX`] messages, and on
     /// a kernel older than batches (which takes `NETSPEC_SEND_BATCH` for an
     /// unknown flag); otherwise as [`send`](Token::send).
+    ///
+    /// On a TCP token the batch may also end inside a message that the
+    /// stream took only part of, whose bytes the count leaves out though
+    /// they were sent: use [`send_batch_bytes`](Token::send_batch_bytes)
+    /// there.
     pub fn send_batch(&self, msgs: &[u8]) -> io::Result<usize> {
-        let bytes = self.send_flags(msgs, sys::NETSPEC_SEND_BATCH)?;
-        Ok(messages(bytes, self.adu))
+        Ok(messages(self.send_batch_bytes(msgs)?, self.adu))
     }
 
     /// [`send_batch`](Token::send_batch) that fails with `WouldBlock`
     /// instead of waiting for buffer space for the first message, and stops
     /// at the first message after it that finds none.
     pub fn send_batch_nonblocking(&self, msgs: &[u8]) -> io::Result<usize> {
-        let bytes = self.send_flags(msgs, sys::NETSPEC_SEND_BATCH | libc::MSG_DONTWAIT as u32)?;
-        Ok(messages(bytes, self.adu))
+        Ok(messages(self.send_batch_bytes_nonblocking(msgs)?, self.adu))
+    }
+
+    /// [`send_batch`](Token::send_batch), returning the bytes sent rather
+    /// than the messages: what a TCP token needs, where a batch ends inside
+    /// a message the stream took only part of (under a signal, or a full
+    /// buffer under
+    /// [`send_batch_bytes_nonblocking`](Token::send_batch_bytes_nonblocking)),
+    /// and the rest to send is `&msgs[bytes..]`. On a UDP token it is always
+    /// a whole number of messages.
+    pub fn send_batch_bytes(&self, msgs: &[u8]) -> io::Result<usize> {
+        self.send_flags(msgs, sys::NETSPEC_SEND_BATCH)
+    }
+
+    /// [`send_batch_bytes`](Token::send_batch_bytes) that does not wait for
+    /// buffer space, as [`send_batch_nonblocking`](Token::send_batch_nonblocking).
+    pub fn send_batch_bytes_nonblocking(&self, msgs: &[u8]) -> io::Result<usize> {
+        self.send_flags(msgs, sys::NETSPEC_SEND_BATCH | libc::MSG_DONTWAIT as u32)
     }
 
     fn send_flags(&self, buf: &[u8], flags: u32) -> io::Result<usize> {
@@ -308,6 +393,8 @@ impl Token {
             trips: i.trips,
             policies: Policies::from_raw(&i.policy),
             rewrites: i.rewrites,
+            mss: i.mss,
+            mss_clamp: i.mss_clamp,
         })
     }
 
@@ -347,6 +434,7 @@ mod tests {
     fn paths_map_from_the_uapi_numbers() {
         assert_eq!(Path::from_raw(sys::NETSPEC_PATH_GENERIC), Path::Generic);
         assert_eq!(Path::from_raw(sys::NETSPEC_PATH_UDP4), Path::Udp4);
+        assert_eq!(Path::from_raw(sys::NETSPEC_PATH_TCP), Path::Tcp);
         assert_eq!(Path::from_raw(77), Path::Unknown(77));
     }
 

@@ -1,5 +1,5 @@
-//! `query()`, `Context::customize()` and `SO_ADU` against the kernel these
-//! tests run on.
+//! `query()`, `Context::customize()` (UDP and TCP) and `SO_ADU` against the
+//! kernel these tests run on.
 //!
 //! A build host normally runs a kernel without netspec, where the only right
 //! answer is `NotSupported` (from ENOSYS, or from ENOPROTOOPT for `SO_ADU` on
@@ -111,16 +111,38 @@ fn policies_customize_or_report_no_netspec() {
     let context = netspec::Context::udp(&tx)
         .adu(8)
         .on(Event::Socket, Policy::Invalidate)
-        .on(Event::Route, Policy::Invalidate);
+        .on(Event::Route, Policy::Invalidate)
+        .on(Event::Mss, Policy::Invalidate);
     match context.customize() {
         Ok(token) => {
             let want = netspec::Policies::default()
                 .with(Event::Socket, Policy::Invalidate)
-                .with(Event::Route, Policy::Invalidate);
+                .with(Event::Route, Policy::Invalidate)
+                .with(Event::Mss, Policy::Invalidate);
             assert_eq!(token.policies(), want);
             assert_eq!(token.info().expect("info").policies, want);
         }
         Err(netspec::Error::NotSupported) => {}
         Err(e) => panic!("customize() with policies gave neither Ok nor NotSupported: {e:?}"),
+    }
+}
+
+#[test]
+fn tcp_customize_succeeds_or_reports_no_netspec() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let tx = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+    let (mut rx, _) = listener.accept().expect("accept");
+    match netspec::Context::tcp(&tx).adu(8).customize() {
+        Ok(token) => {
+            assert_eq!(token.path(), netspec::Path::Tcp);
+            assert_eq!(token.send(&[7u8; 8]).expect("send"), 8);
+            let mut got = [0u8; 8];
+            rx.read_exact(&mut got).expect("recv");
+            assert_eq!(got, [7u8; 8]);
+            assert!(token.info().expect("info").mss > 0);
+        }
+        Err(netspec::Error::NotSupported) => {}
+        Err(e) => panic!("customize() of a TCP stream gave neither Ok nor NotSupported: {e:?}"),
     }
 }
