@@ -6,9 +6,9 @@
 //! C (vm-tests/suites/).
 
 use netspec::{Event, Policies, Policy};
-use std::io;
-use std::net::UdpSocket;
-use std::os::fd::AsRawFd;
+use std::io::{self, Read};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 const ADU: usize = 64;
@@ -58,7 +58,7 @@ fn lo_up() -> io::Result<()> {
 }
 
 fn main() {
-    let mut t = Ktap::plan(9 + GUARD_TESTS.len() + BATCH_TESTS.len());
+    let mut t = Ktap::plan(9 + GUARD_TESTS.len() + BATCH_TESTS.len() + TCP_TESTS.len());
     if let Err(e) = lo_up() {
         println!("    # cannot bring lo up: {e}");
     }
@@ -137,7 +137,7 @@ fn main() {
     let r = token.cancel();
     t.check(r.is_ok(), "cancel_succeeds", format!("{r:?}"));
 
-    for (name, test) in GUARD_TESTS.iter().chain(BATCH_TESTS) {
+    for (name, test) in GUARD_TESTS.iter().chain(BATCH_TESTS).chain(TCP_TESTS) {
         let r = test();
         t.check(r.is_ok(), name, r.err().unwrap_or_default());
     }
@@ -168,6 +168,12 @@ const BATCH_TESTS: &[(&str, Test)] = &[
     ("batch_of_50_arrives_whole_and_in_order", batch_of_50_arrives_whole_and_in_order),
     ("batch_counts_each_message_in_sends", batch_counts_each_message_in_sends),
     ("batch_of_a_length_not_a_multiple_of_the_adu_is_einval", batch_of_a_length_not_a_multiple_of_the_adu_is_einval),
+];
+
+/// The tests of TCP tokens (`Context::tcp`), likewise.
+const TCP_TESTS: &[(&str, Test)] = &[
+    ("tcp_token_sends_to_the_peer_and_freezes_the_mss", tcp_token_sends_to_the_peer_and_freezes_the_mss),
+    ("tcp_customize_needs_a_connected_tcp_socket", tcp_customize_needs_a_connected_tcp_socket),
 ];
 
 /// `Err(format!(...))` unless `cond`.
@@ -211,8 +217,8 @@ fn info(token: &netspec::Token) -> Result<netspec::Info, String> {
     token.info().map_err(|e| format!("info: {e:?}"))
 }
 
-fn policies(socket: Policy, route: Policy) -> Policies {
-    Policies::default().with(Event::Socket, socket).with(Event::Route, route)
+fn policies(socket: Policy, route: Policy, mss: Policy) -> Policies {
+    Policies::default().with(Event::Socket, socket).with(Event::Route, route).with(Event::Mss, mss)
 }
 
 /// A policy sysctl of the guest's namespace, as a policy.
@@ -235,7 +241,11 @@ fn flush_routes() -> Result<(), String> {
 }
 
 fn policies_default_to_the_namespace_sysctls() -> Result<(), String> {
-    let want = policies(sysctl_policy("socket_policy")?, sysctl_policy("route_policy")?);
+    let want = policies(
+        sysctl_policy("socket_policy")?,
+        sysctl_policy("route_policy")?,
+        sysctl_policy("mss_policy")?,
+    );
     let (_rx, tx) = pair()?;
     let token = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
     ensure!(token.policies() == want, "customize resolved {:?}, sysctls say {want:?}", token.policies());
@@ -247,17 +257,28 @@ fn policies_default_to_the_namespace_sysctls() -> Result<(), String> {
 fn policies_round_trip_through_customize_and_info() -> Result<(), String> {
     let (_rx, tx) = pair()?;
     let context = netspec::Context::udp(&tx).adu(ADU as u32);
-    let asked = policies(Policy::Invalidate, Policy::Invalidate);
-    let token = customize(context.on(Event::Socket, Policy::Invalidate).on(Event::Route, Policy::Invalidate))?;
+    let asked = policies(Policy::Invalidate, Policy::Invalidate, Policy::Invalidate);
+    let token = customize(
+        context
+            .on(Event::Socket, Policy::Invalidate)
+            .on(Event::Route, Policy::Invalidate)
+            .on(Event::Mss, Policy::Invalidate),
+    )?;
     ensure!(token.policies() == asked, "customize gave {:?}", token.policies());
     ensure!(token.path() == netspec::Path::Udp4, "path {:?}", token.path());
     let i = info(&token)?;
     ensure!(i.policies == asked && i.trips == 0 && i.users == 1, "info: {i:?}");
-    // Other policies, another instance.
-    let other = customize(context.on(Event::Socket, Policy::Reject).on(Event::Route, Policy::Respecialize))?;
+    // Other policies, another instance. A UDP instance resolves and keeps
+    // an MSS policy too, reinforce included, though only TCP uses it.
+    let other = customize(
+        context
+            .on(Event::Socket, Policy::Reject)
+            .on(Event::Route, Policy::Respecialize)
+            .on(Event::Mss, Policy::Reinforce),
+    )?;
     let o = info(&other)?;
     ensure!(
-        o.policies == policies(Policy::Reject, Policy::Respecialize) && o.users == 1,
+        o.policies == policies(Policy::Reject, Policy::Respecialize, Policy::Reinforce) && o.users == 1,
         "other policies: {o:?}"
     );
     let i = info(&token)?;
@@ -273,6 +294,8 @@ fn policy_an_event_does_not_take_is_einval() -> Result<(), String> {
         (Event::Socket, Policy::Reinforce),
         (Event::Route, Policy::Reject),
         (Event::Route, Policy::Unknown(5)),
+        (Event::Mss, Policy::Reject),
+        (Event::Mss, Policy::Unknown(5)),
     ] {
         let r = context.on(event, policy).customize();
         ensure!(
@@ -508,5 +531,136 @@ fn batch_of_a_length_not_a_multiple_of_the_adu_is_einval() -> Result<(), String>
     }
     let i = info(&token)?;
     ensure!(i.sends == 0, "sent after the failed batches: {i:?}");
+    Ok(())
+}
+
+/// A connected TCP pair on loopback: the accepted end, reading with a
+/// timeout, and the connecting end.
+fn tcp_pair() -> Result<(TcpStream, TcpStream), String> {
+    let s = || -> io::Result<(TcpStream, TcpStream)> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let tx = TcpStream::connect(listener.local_addr()?)?;
+        let (rx, _) = listener.accept()?;
+        rx.set_read_timeout(Some(Duration::from_secs(1)))?;
+        Ok((rx, tx))
+    };
+    s().map_err(|e| format!("loopback TCP: {e}"))
+}
+
+/// The socket's `TCP_MAXSEG`, its connection's MSS.
+fn tcp_maxseg(socket: &impl AsFd) -> Result<u32, String> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `value`.
+    let ret = unsafe {
+        libc::getsockopt(
+            socket.as_fd().as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_MAXSEG,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    ensure!(ret == 0, "TCP_MAXSEG: {}", io::Error::last_os_error());
+    u32::try_from(value).map_err(|_| format!("TCP_MAXSEG {value}"))
+}
+
+/// `setsockopt(TCP_MAXSEG)` on the socket.
+fn set_tcp_maxseg(socket: &impl AsFd, mss: libc::c_int) -> io::Result<()> {
+    // SAFETY: the kernel reads an int from `mss`, which lives across the call.
+    let ret = unsafe {
+        libc::setsockopt(
+            socket.as_fd().as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_MAXSEG,
+            (&mss as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Reads exactly `want.len()` bytes from `rx` and checks they are `want`.
+fn stream_arrives(rx: &mut TcpStream, want: &[u8]) -> Result<(), String> {
+    let mut got = vec![0u8; want.len()];
+    let r = rx.read_exact(&mut got);
+    ensure!(r.is_ok(), "recv of {} bytes: {r:?}", want.len());
+    ensure!(got == want, "{} bytes arrived, not the ones sent", want.len());
+    Ok(())
+}
+
+fn tcp_token_sends_to_the_peer_and_freezes_the_mss() -> Result<(), String> {
+    let q = netspec::query().map_err(|e| format!("query: {e:?}"))?;
+    ensure!(q.can_specialize(netspec::Protocol::Tcp), "query: {q:?}");
+    let (mut rx, tx) = tcp_pair()?;
+    let token = customize(netspec::Context::tcp(&tx).adu(ADU as u32).on(Event::Socket, Policy::Reject))?;
+    ensure!(token.path() == netspec::Path::Tcp, "path {:?}", token.path());
+    let mss_policy = sysctl_policy("mss_policy")?;
+    ensure!(token.policies().get(Event::Mss) == mss_policy, "customize gave {:?}", token.policies());
+
+    // One message, then a batch, each to the peer and in order.
+    let msg = [0x5au8; ADU];
+    let sent = token.send(&msg);
+    ensure!(sent.as_ref().ok() == Some(&ADU), "send: {sent:?}");
+    stream_arrives(&mut rx, &msg)?;
+    let msgs = batch(10);
+    let sent = token.send_batch_bytes(&msgs);
+    ensure!(sent.as_ref().ok() == Some(&msgs.len()), "send_batch_bytes: {sent:?}");
+    stream_arrives(&mut rx, &msgs)?;
+
+    let mss = tcp_maxseg(&tx)?;
+    let i = info(&token)?;
+    ensure!(
+        i.path == netspec::Path::Tcp
+            && i.mss == mss
+            && i.mss > 0
+            && i.mss_clamp == 0
+            && i.destination.is_none()
+            && i.adu == ADU as u32
+            && i.sends == 11
+            && i.fallbacks == 0
+            && i.trips == 0,
+        "info: {i:?}, TCP_MAXSEG {mss}"
+    );
+
+    // TCP_MAXSEG is a socket option like any other: refused under reject,
+    // and the MSS stays the frozen one.
+    let r = set_tcp_maxseg(&tx, 536);
+    ensure!(r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::EBUSY), "TCP_MAXSEG: {r:?}");
+    let i = info(&token)?;
+    let now = tcp_maxseg(&tx)?;
+    ensure!(i.trips == 1 && i.path == netspec::Path::Tcp && i.mss == now, "info after the refusal: {i:?}, TCP_MAXSEG {now}");
+    Ok(())
+}
+
+fn tcp_customize_needs_a_connected_tcp_socket() -> Result<(), String> {
+    // A listening socket, and one never connected, given as a raw fd.
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("listen: {e}"))?;
+    let r = netspec::Context::tcp(&listener).customize();
+    ensure!(matches!(r, Err(netspec::Error::NotConnected)), "listener: {r:?}");
+    // SAFETY: socket() returns a new descriptor, or -1, checked first.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+    ensure!(fd >= 0, "socket: {}", io::Error::last_os_error());
+    // SAFETY: fd is open and nothing else owns it.
+    let unconnected = unsafe { OwnedFd::from_raw_fd(fd) };
+    let r = netspec::Context::tcp(&unconnected).customize();
+    ensure!(matches!(r, Err(netspec::Error::NotConnected)), "unconnected: {r:?}");
+
+    // A TCP stream goes to its peer: no destination.
+    let (_rx, tx) = tcp_pair()?;
+    let peer = tx.peer_addr().map_err(|e| format!("peer: {e}"))?;
+    let r = netspec::Context::tcp(&tx).destination(peer).customize();
+    ensure!(matches!(r, Err(netspec::Error::InvalidArgument)), "with a destination: {r:?}");
+
+    // The protocol must be the socket's.
+    let (_urx, utx) = pair()?;
+    let r = netspec::Context::tcp(&utx).customize();
+    ensure!(
+        matches!(&r, Err(netspec::Error::Other(e)) if e.raw_os_error() == Some(libc::EPROTOTYPE)),
+        "a UDP socket as TCP: {r:?}"
+    );
     Ok(())
 }
