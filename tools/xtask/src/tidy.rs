@@ -291,6 +291,8 @@ const SYZ_EXTERNAL: &[(&str, u64, u64)] = &[
     ("fd", 4, 4),
     ("sock_udp", 4, 4),
     ("sock_udp6", 4, 4),
+    ("sock_tcp", 4, 4),
+    ("sock_tcp6", 4, 4),
     ("ipv4_addr", 4, 4),
     ("ipv6_addr", 16, 8),
     ("sock_port", 2, 2),
@@ -357,10 +359,15 @@ fn field_size<T, F>(_: impl Fn(&T) -> &F) -> usize {
     std::mem::size_of::<F>()
 }
 
-/// (field name without leading underscores, offset, size) of each field of a C struct.
+/// The syzlang struct's name, the C struct's size, and (field name without
+/// leading underscores, offset, size) of each field of the C struct; `syz =>
+/// c` for a syzlang struct of another name that describes C struct `c`.
 macro_rules! c_fields {
     ($t:ident: $($f:ident),*) => {
-        (stringify!($t), std::mem::size_of::<netspec_sys::$t>(), vec![$((
+        c_fields!($t => $t: $($f),*)
+    };
+    ($syz:ident => $t:ident: $($f:ident),*) => {
+        (stringify!($syz), std::mem::size_of::<netspec_sys::$t>(), vec![$((
             stringify!($f).trim_start_matches('_'),
             std::mem::offset_of!(netspec_sys::$t, $f),
             field_size(|s: &netspec_sys::$t| &s.$f),
@@ -387,8 +394,9 @@ fn syzkaller_structs_match_the_uapi() {
     let c = [
         c_fields!(netspec_query: flags, abi_version, ops, protocols, size, __reserved),
         c_fields!(netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, token, path, policy),
+        c_fields!(netspec_customize_tcp => netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, token, path, policy),
         c_fields!(netspec_cancel: flags, token),
-        c_fields!(netspec_info: flags, token, protocol, path, adu, send_flags, family, port, addr, users, sends, fallbacks, reroutes, trips, policy, rewrites),
+        c_fields!(netspec_info: flags, token, protocol, path, adu, send_flags, family, port, addr, users, sends, fallbacks, reroutes, trips, policy, rewrites, mss, mss_clamp),
     ];
     for (name, size, fields) in c {
         let t = types.get(name).unwrap_or_else(|| panic!("{}: no struct {name}", path.display()));
@@ -405,4 +413,21 @@ fn syzkaller_structs_match_the_uapi() {
         let (total, _) = syz_size(name, &types, &resources);
         assert_eq!(total as usize, size, "{}: sizeof {name}", path.display());
     }
+}
+
+/// netspec_policies has a byte of its own for every event, at the event's
+/// index in the C policy array, and only unused bytes after them.
+#[test]
+fn syzkaller_policies_have_a_byte_per_event() {
+    use netspec_sys::*;
+    let events = [("socket", NETSPEC_EVENT_SOCKET), ("route", NETSPEC_EVENT_ROUTE), ("mss", NETSPEC_EVENT_MSS)];
+    assert_eq!(events.len(), NETSPEC_EVENTS as usize, "an event this test does not know: add it here and to netspec_policies");
+    let path = project::root().join("tools/syzkaller/netspec.txt");
+    let types = parse_syz_types(&read(&path));
+    let policies = types.get("netspec_policies").unwrap_or_else(|| panic!("{}: no struct netspec_policies", path.display()));
+    let names: Vec<&str> = policies.fields.iter().map(|(f, _)| f.as_str()).collect();
+    for (name, event) in events {
+        assert_eq!(names.get(event as usize), Some(&name), "{}: netspec_policies byte {event}", path.display());
+    }
+    assert!(names[events.len()..].iter().all(|f| *f == "unused"), "{}: netspec_policies after the events: {names:?}", path.display());
 }
