@@ -93,6 +93,22 @@ static inline struct netspec_customize netspec_udp_connected(int fd,
 	return c;
 }
 
+#ifdef NETSPEC_INFO_SIZE_VER3
+/*
+ * The context of a connected TCP socket sending adu-byte messages (0 for
+ * any length) to its peer; the instance freezes the connection's MSS
+ * (struct netspec_info.mss) and guards it (NETSPEC_EVENT_MSS).
+ */
+static inline struct netspec_customize netspec_tcp_connected(int fd,
+							    unsigned int adu)
+{
+	struct netspec_customize c = netspec_udp_connected(fd, adu);
+
+	c.protocol = NETSPEC_PROTO_TCP;
+	return c;
+}
+#endif /* NETSPEC_INFO_SIZE_VER3 */
+
 /* The policies came with info's second size; older headers have neither. */
 #ifdef NETSPEC_INFO_SIZE_VER1
 /*
