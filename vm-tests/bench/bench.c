@@ -112,15 +112,6 @@ static long set_int(int fd, int level, int name, int v)
 	return net_setsockopt(fd, level, name, &v, sizeof(v));
 }
 
-static long get_int(int fd, int level, int name)
-{
-	int v = 0;
-	socklen_t len = sizeof(v);
-	long r = my_syscall5(__NR_getsockopt, fd, level, name, &v, &len);
-
-	return r ? r : v;
-}
-
 static void *raw_mmap(unsigned long len, int fd, unsigned long long off)
 {
 #ifdef __NR_mmap2
@@ -242,11 +233,11 @@ static int receiver(enum proto proto, enum link link, unsigned short port,
 		set_int(fd, SOL_TCP, TCP_MAXSEG, TCP_MSS_OPT);
 	if (net_bind(fd, &sin, sizeof(sin)))
 		return 22;
-	if (proto == P_TCP && my_syscall2(__NR_listen, fd, 1))
+	if (proto == P_TCP && net_listen(fd, 1))
 		return 23;
 	net_send_byte(ack, 'r');
 	if (proto == P_TCP) {
-		c = my_syscall4(__NR_accept4, fd, NULL, NULL, 0);
+		c = net_accept(fd);
 		if (c < 0)
 			return 24;
 		close(fd);
@@ -486,8 +477,11 @@ static long tx_setup(struct tx *t, unsigned int addr, unsigned short port)
 		if (r < 0)
 			return r;
 		t->token = r;
-		/* A UDP context here must get the specialized path. */
-		return c.path == NETSPEC_PATH_UDP4 ? 0 : -EPROTO;
+		/* A UDP context here must get the specialized path; a TCP
+		 * one gets the MSS-guarded path over TCP's own sendmsg().
+		 */
+		return c.path == (t->proto == P_TCP ? NETSPEC_PATH_TCP :
+				  NETSPEC_PATH_UDP4) ? 0 : -EPROTO;
 	default:
 		return 0;
 	}
@@ -596,7 +590,7 @@ static void stream(enum proto proto, enum link link, unsigned int adu,
 	}
 	end = net_now_ns();
 	if (proto == P_TCP && t.fd >= 0)
-		mss = get_int(t.fd, SOL_TCP, TCP_MAXSEG);
+		mss = net_getsockopt_int(t.fd, SOL_TCP, TCP_MAXSEG);
 	net_send_byte(cmd[1], 'e');
 	tx_close(&t);
 	waitpid(pid, &st, 0);

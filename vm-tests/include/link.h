@@ -15,6 +15,7 @@
 
 #define LINK_SIOCSIFADDR	0x8916
 #define LINK_SIOCSIFNETMASK	0x891c
+#define LINK_SIOCSIFMTU		0x8922
 
 /* Appends an attribute to the message in m; returns it, for nesting. */
 static struct rtattr *link_attr(struct nlmsghdr *m, unsigned short type,
@@ -120,6 +121,26 @@ static __attribute__((unused)) long link_addr_up(const char *name,
 	}
 	close(fd);
 	return r ? r : net_if_up(name);
+}
+
+/* Sets the MTU of interface name (SIOCSIFMTU); 0 or -errno. */
+static __attribute__((unused)) long link_set_mtu(const char *name, int mtu)
+{
+	struct {
+		char name[16];
+		int mtu;
+		char pad[20];
+	} ifr;
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), r;
+
+	if (fd < 0)
+		return fd;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.name, name, strlen(name) < 15 ? strlen(name) : 15);
+	ifr.mtu = mtu;
+	r = my_syscall3(__NR_ioctl, fd, LINK_SIOCSIFMTU, &ifr);
+	close(fd);
+	return r;
 }
 
 /*

@@ -123,6 +123,27 @@ static inline long net_recvfrom(int fd, void *buf, unsigned long len,
 	return my_syscall6(__NR_recvfrom, fd, buf, len, flags, addr, alen);
 }
 
+static inline long net_listen(int fd, int backlog)
+{
+	return my_syscall2(__NR_listen, fd, backlog);
+}
+
+/* accept4(), which every arch has (i386 since Linux 4.3, as the others). */
+static inline long net_accept(int fd)
+{
+	return my_syscall4(__NR_accept4, fd, NULL, NULL, 0);
+}
+
+/* An int socket option, or -errno. */
+static inline long net_getsockopt_int(int fd, int level, int name)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+	long r = my_syscall5(__NR_getsockopt, fd, level, name, &v, &len);
+
+	return r ? r : v;
+}
+
 static inline long net_unshare(int flags)
 {
 	return my_syscall1(__NR_unshare, flags);

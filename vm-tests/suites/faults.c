@@ -13,6 +13,7 @@
 #include "net.h"
 #include "link.h"
 #include "text.h"
+#include "far.h"
 
 #define ADU 64
 #define LOOPBACK 0x7f000001
@@ -26,7 +27,6 @@
 #define FLAPS 1000
 #define MTU_FLAPS 500
 #define UPDOWNS 100
-#define SIOCSIFMTU 0x8922
 #define BIG_ADU 1200		/* fits a 1500-byte link, not a 1000-byte path */
 #define PMTU 1000
 #define PMTU_SENDS 100
@@ -38,26 +38,6 @@
 static unsigned char buf[ADU], got[ADU], big[BIG_ADU], big_got[BIG_ADU];
 static unsigned short port;
 static int rx;
-
-/* Sets the MTU of interface name; 0 or -errno. */
-static long set_mtu(const char *name, int mtu)
-{
-	struct {
-		char name[16];
-		int mtu;
-		char pad[20];
-	} ifr;
-	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), r;
-
-	if (fd < 0)
-		return fd;
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.name, name, strlen(name));
-	ifr.mtu = mtu;
-	r = my_syscall3(__NR_ioctl, fd, SIOCSIFMTU, &ifr);
-	close(fd);
-	return r;
-}
 
 static long customize(int fd, int route_policy, struct netspec_customize *c)
 {
@@ -72,76 +52,19 @@ static unsigned long drain(void)
 	return net_drain(rx, got, sizeof(got), ADU);
 }
 
-/* The far side: a process in its own network namespace, reached from here
- * through two veth pairs, each a next hop to FAR_NET; it lives until
- * far_quit[1] is closed.
+/* The far side (far.h), reached from here through two veth pairs, each a
+ * next hop to FAR_NET, with a receiver on FAR.
  */
-static int far_quit[2], far_rx;
+static int far_rx;
 static unsigned short far_port;
-static long far_pid;
-
-static long set_netns(long fd)
-{
-	return fd < 0 ? fd : my_syscall2(__NR_setns, fd, CLONE_NEWNET);
-}
-
-static void far_path(char *path, const char *leaf)
-{
-	char num[16];
-
-	u64toa_r(far_pid, num);
-	strcpy(path, "/proc/");
-	strcpy(path + strlen(path), num);
-	strcpy(path + strlen(path), leaf);
-}
-
-/*
- * Moves this process into the far namespace; returns a descriptor of its
- * own namespace, for far_leave(), or -errno.
- */
-static long far_enter(void)
-{
-	long here = open("/proc/self/ns/net", O_RDONLY, 0), there, r;
-	char path[48];
-
-	far_path(path, "/ns/net");
-	there = open(path, O_RDONLY, 0);
-	r = here < 0 || there < 0 ? -ENOENT : set_netns(there);
-	if (there >= 0)
-		close(there);
-	if (r && here >= 0)
-		close(here);
-	return r ?: here;
-}
-
-/* Back from the far namespace; a process stranded there cannot go on. */
-static void far_leave(long here)
-{
-	if (set_netns(here))
-		exit(3);
-	close(here);
-}
 
 static long far_setup(void)
 {
-	int size = 8 << 20, up[2];
+	int size = 8 << 20;
 	long r, here;
 
-	if (net_pipe(up) || net_pipe(far_quit))
-		return -EMFILE;
-	far_pid = fork();
-	if (far_pid == 0) {
-		close(far_quit[1]);
-		if (net_unshare(CLONE_NEWNET))
-			exit(1);
-		net_send_byte(up[1], 'n');
-		net_wait_byte(far_quit[0]);	/* until the parent closes it */
-		exit(0);
-	}
-	close(far_quit[0]);
-	if (far_pid < 0 || net_wait_byte(up[0]) != 'n')
-		return -ECHILD;
-	r = link_create("veth", "nsa1", "nsb1", far_pid);
+	r = far_spawn();
+	r = r ?: link_create("veth", "nsa1", "nsb1", far_pid);
 	r = r ?: link_create("veth", "nsa2", "nsb2", far_pid);
 	r = r ?: link_addr_up("nsa1", NSA1);
 	r = r ?: link_addr_up("nsa2", NSA2);
@@ -249,7 +172,7 @@ static void test_route_flaps(int policy, const char *name)
 		kt_result(ok && i.path == NETSPEC_PATH_UDP4 &&
 			  i.reroutes >= 2 * FLAPS && i.trips == 1 &&
 			  i.fallbacks == 0 && i.rewrites == sent &&
-			  proc_row_has(t, "/reinforce "),
+			  proc_row_has(t, "/reinforce/"),
 			  "route_flaps_reinforce", "path %u, %llu rewrites",
 			  i.path, i.rewrites);
 	else
@@ -309,9 +232,9 @@ static void test_mtu_flaps(void)
 	long t = customize(fd, 0, &c);
 
 	for (f = 0; f < MTU_FLAPS && t > 0; f++) {
-		changes += set_mtu("lo", 1500) == 0;
+		changes += link_set_mtu("lo", 1500) == 0;
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
-		changes += set_mtu("lo", 65536) == 0;
+		changes += link_set_mtu("lo", 65536) == 0;
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
 		received += drain();
 	}
@@ -598,8 +521,7 @@ int main(void)
 	test_route_flaps(NETSPEC_POLICY_REINFORCE, "reinforce");
 	test_reinforce_device_down();
 	test_pmtu();
-	close(far_quit[1]);
-	waitpid(far_pid, NULL, 0);
+	far_end();
 	test_mtu_flaps();
 	test_device_down_up();
 	test_netns();
