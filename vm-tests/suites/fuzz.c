@@ -652,6 +652,7 @@ static const unsigned int ver0_size[N_NETSPEC_OPS] = {
 #define MAX_STRUCT 96	/* the largest: struct netspec_info */
 #define INFO_POLICY __builtin_offsetof(struct netspec_info, policy)
 #define INFO_REWRITES __builtin_offsetof(struct netspec_info, rewrites)
+#define INFO_MSS __builtin_offsetof(struct netspec_info, mss)
 
 /* An address no user access reaches: above every task size we run. */
 static unsigned long kernel_address(void)
@@ -745,6 +746,8 @@ static void policies(unsigned char *p, int invalidate)
 		NETSPEC_POLICY_DEFAULT, NETSPEC_POLICY_INVALIDATE,
 		NETSPEC_POLICY_RESPECIALIZE, NETSPEC_POLICY_REINFORCE,
 	};
+	/* The MSS takes the route's policies; UDP instances never use it. */
+	const unsigned char *mss_ok = route_ok;
 
 	memset(p, 0, 8);
 	if (invalidate && chance(248))
@@ -755,6 +758,7 @@ static void policies(unsigned char *p, int invalidate)
 	else
 		p[NETSPEC_EVENT_SOCKET] = sock_ok[below(3)];
 	p[NETSPEC_EVENT_ROUTE] = route_ok[below(4)];
+	p[NETSPEC_EVENT_MSS] = mss_ok[below(4)];
 	if (chance(6))
 		p[NETSPEC_EVENT_SOCKET] = chance(128) ?
 					  NETSPEC_POLICY_RESPECIALIZE :
@@ -762,6 +766,9 @@ static void policies(unsigned char *p, int invalidate)
 	if (chance(6))
 		p[NETSPEC_EVENT_ROUTE] = chance(128) ? NETSPEC_POLICY_REJECT :
 					 5 + below(251);
+	if (chance(6))
+		p[NETSPEC_EVENT_MSS] = chance(128) ? NETSPEC_POLICY_REJECT :
+				       5 + below(251);
 	if (chance(4))
 		p[NETSPEC_EVENTS + below(8 - NETSPEC_EVENTS)] = 1 + below(255);
 }
@@ -775,7 +782,10 @@ static void valid_customize(struct netspec_customize *c)
 
 	memset(c, 0, sizeof(*c));
 	c->fd = fds[k].fd;
-	c->protocol = NETSPEC_PROTO_UDP;
+	/* Now and then TCP, which no socket here can take: the fuzz's TCP
+	 * socket is never connected (the tcp suite tests connected ones).
+	 */
+	c->protocol = chance(16) ? NETSPEC_PROTO_TCP : NETSPEC_PROTO_UDP;
 	c->adu = chance(4) ? below(MAX_ADU_V6 + 2) : adus[below(N_ADUS)];
 	if (fds[k].adu && chance(160))	/* mostly the socket's SO_ADU */
 		c->adu = chance(128) ? 0 : fds[k].adu;
@@ -845,10 +855,12 @@ static int resolve_policies(const unsigned char *in, unsigned char *out)
 	static const unsigned char lo[NETSPEC_EVENTS] = {
 		[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_REJECT,
 		[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_INVALIDATE,
+		[NETSPEC_EVENT_MSS] = NETSPEC_POLICY_INVALIDATE,
 	};
 	static const unsigned char hi[NETSPEC_EVENTS] = {
 		[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE,
 		[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_REINFORCE,	/* netfilter */
+		[NETSPEC_EVENT_MSS] = NETSPEC_POLICY_REINFORCE,
 	};
 	int e;
 
@@ -877,7 +889,7 @@ static long customize_model(const struct netspec_customize *c)
 
 	if (c->flags || (c->send_flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)))
 		return -EINVAL;
-	if (c->protocol != NETSPEC_PROTO_UDP)
+	if (c->protocol != NETSPEC_PROTO_UDP && c->protocol != NETSPEC_PROTO_TCP)
 		return -EPROTONOSUPPORT;
 	k = kind_of(c->fd);
 	if (k == K_UNKNOWN)
@@ -886,6 +898,10 @@ static long customize_model(const struct netspec_customize *c)
 		return -EBADF;
 	if (k == K_PIPE || k == K_PROC)
 		return -ENOTSOCK;
+	/* The one TCP socket, an AF_INET one, is never connected. */
+	if (c->protocol == NETSPEC_PROTO_TCP)
+		return k != K_TCP ? -EPROTOTYPE :
+		       c->family != AF_UNSPEC ? -EINVAL : -ENOTCONN;
 	if (k == K_TCP || k == K_UNIX)
 		return -EPROTOTYPE;
 	f = &fds[k];
@@ -1007,6 +1023,10 @@ static void info_ok(long r, unsigned int t, const struct netspec_info *in,
 				size - INFO_REWRITES < 8 ?
 				size - INFO_REWRITES : 8))
 		fail(r, "info counts rewrites with no route change");
+	else if (size > INFO_MSS &&
+		 memchr_nonzero((const unsigned char *)out + INFO_MSS,
+				size - INFO_MSS < 8 ? size - INFO_MSS : 8))
+		fail(r, "info reports an MSS for a UDP instance");
 	for (e = 0; e < 8 && INFO_POLICY + e < size; e++)
 		if (out->policy[e] != (e < NETSPEC_EVENTS ? m->policy[e] : 0)) {
 			fail(r, "info's policies are not customize's");
@@ -1047,7 +1067,7 @@ static void check_output(unsigned int op, long r, const unsigned char *view,
 		break;
 	case NETSPEC_OP_QUERY:
 		if (!writable || out.q.abi_version != NETSPEC_ABI_VERSION ||
-		    out.q.ops != 0xf || out.q.protocols != 1 || out.q.size != 32)
+		    out.q.ops != 0xf || out.q.protocols != 3 || out.q.size != 32)
 			fail(r, "query reports something else");
 		break;
 	}
@@ -1650,7 +1670,7 @@ static void op_close(struct op *o)
 static const int netspec_common[] = { EINVAL, E2BIG, EFAULT, 0 };
 static const int customize_errnos[] = {
 	EINVAL, E2BIG, EFAULT, EBADF, ENOTSOCK, EPROTONOSUPPORT, EPROTOTYPE,
-	EAFNOSUPPORT, EDESTADDRREQ, EMSGSIZE, EPIPE, EMFILE, ENOMEM, 0
+	EAFNOSUPPORT, EDESTADDRREQ, ENOTCONN, EMSGSIZE, EPIPE, EMFILE, ENOMEM, 0
 };
 static const int token_errnos[] = { EINVAL, E2BIG, EFAULT, EBADF, 0 };
 static const int unknown_errnos[] = { EOPNOTSUPP, E2BIG, 0 };
@@ -1746,12 +1766,17 @@ static const char *setup_netns(void)
 	default_policy[NETSPEC_EVENT_ROUTE] = e;
 	if (e < 0)
 		return "cannot read net.netspec.route_policy";
+	e = read_sysctl(SYSCTL("mss_policy"));
+	default_policy[NETSPEC_EVENT_MSS] = e;
+	if (e < 0)
+		return "cannot read net.netspec.mss_policy";
 	/* Eviction would put instances on the generic path behind its back. */
 	if (read_sysctl(SYSCTL("max_versions")) <= LIVE_MAX)
 		return "net.netspec.max_versions is not above the tokens held";
-	kt_line("# fuzz: %s network namespace, default policies: socket %u, route %u",
+	kt_line("# fuzz: %s network namespace, default policies: socket %u, route %u, mss %u",
 		own ? "own" : "init's", default_policy[NETSPEC_EVENT_SOCKET],
-		default_policy[NETSPEC_EVENT_ROUTE]);
+		default_policy[NETSPEC_EVENT_ROUTE],
+		default_policy[NETSPEC_EVENT_MSS]);
 	return NULL;
 }
 

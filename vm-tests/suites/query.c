@@ -38,8 +38,9 @@ int main(void)
 	kt_result(r == 0 && (q.ops & (1ULL << NETSPEC_OP_QUERY)),
 		  "query_lists_itself_in_ops", "ops=%llx",
 		  (unsigned long long)q.ops);
-	kt_result(r == 0 && q.protocols == (1ULL << NETSPEC_PROTO_UDP),
-		  "query_reports_udp_only", "protocols=%llx",
+	kt_result(r == 0 && q.protocols == ((1ULL << NETSPEC_PROTO_UDP) |
+					    (1ULL << NETSPEC_PROTO_TCP)),
+		  "query_reports_udp_and_tcp", "protocols=%llx",
 		  (unsigned long long)q.protocols);
 
 	/* A newer, larger struct whose extra bytes are zero is accepted. */

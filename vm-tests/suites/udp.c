@@ -257,7 +257,7 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "--exec-check"))
 		return exec_check(argv);
 
-	kt_plan(1, 39);
+	kt_plan(1, 40);
 	net_if_up("lo");
 
 	r = netspec_query(&q);
@@ -472,9 +472,13 @@ int main(int argc, char **argv)
 	expect(netspec_customize(&c), -ENOTSOCK,
 	       "customize_non_socket_is_ENOTSOCK");
 	c = netspec_udp_connected(tx, ADU);
-	c.protocol = NETSPEC_PROTO_TCP;
+	c.protocol = NETSPEC_PROTO_TCP + 1;
 	expect(netspec_customize(&c), -EPROTONOSUPPORT,
-	       "customize_tcp_protocol_is_EPROTONOSUPPORT");
+	       "customize_unknown_protocol_is_EPROTONOSUPPORT");
+	c = netspec_udp_connected(tx, ADU);
+	c.protocol = NETSPEC_PROTO_TCP;
+	expect(netspec_customize(&c), -EPROTOTYPE,
+	       "customize_tcp_protocol_of_udp_socket_is_EPROTOTYPE");
 	c = netspec_udp_connected(net_socket(AF_INET, SOCK_STREAM, 0), ADU);
 	expect(netspec_customize(&c), -EPROTOTYPE,
 	       "customize_tcp_socket_is_EPROTOTYPE");
