@@ -9,6 +9,7 @@
  * judges), prints the end marker the host waits for, and ends the VM.
  */
 #include "ktap.h"
+#include "net.h"
 
 /* nolibc brings LINUX_REBOOT_*; the one in 6.1 lacks WTERMSIG. */
 #ifndef WTERMSIG
@@ -19,6 +20,26 @@
 #define END_MARKER "# netspec-vm: end"
 
 static char list[4096];
+
+/* Prints how long suite took since t0 (net_now_ns()), in guest time; ARMv4
+ * has no divide instruction and the guests link no libgcc, so it counts.
+ */
+static void print_took(const char *suite, unsigned long long t0)
+{
+	unsigned long long d = net_now_ns() - t0;
+	unsigned long s = 0, ms = 0;
+
+	while (d >= 1000000000ULL) {
+		d -= 1000000000ULL;
+		s++;
+	}
+	while (d >= 1000000) {
+		d -= 1000000;
+		ms++;
+	}
+	kt_line("# %s: %lu.%s%s%lu s", suite, s, ms < 100 ? "0" : "",
+		ms < 10 ? "0" : "", ms);
+}
 static char *suites[MAX_SUITES];
 
 static int read_list(void)
@@ -86,6 +107,7 @@ int main(void)
 		char path[128] = "/tests/";
 		char *argv[] = { path, NULL };
 		char *envp[] = { NULL };
+		unsigned long long t0 = net_now_ns();
 		int status = 0;
 		pid_t pid;
 
@@ -101,6 +123,7 @@ int main(void)
 			failed++;
 			continue;
 		}
+		print_took(suites[i], t0);
 		/* nolibc 6.12's WIFSIGNALED() is true for status 0: use WIFEXITED */
 		if (WIFEXITED(status))
 			failed += !kt_result(WEXITSTATUS(status) == 0, suites[i],
