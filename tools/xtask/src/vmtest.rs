@@ -45,54 +45,23 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let sh = project::shell()?;
     let base = base::find(&args.base).stage(Stage::Usage)?;
     let arches = arch::select(&args.arch).stage(Stage::Usage)?;
-    let mut suites = crate::guest::suites()?;
-    if let Some(f) = &args.filter {
-        suites.retain(|s| selects(f, s));
-        if suites.is_empty() && !selects(f, crate::guest::RUST_SUITE) {
-            return Err(anyhow::anyhow!("no suite under vm-tests/suites/ matches {f:?}")).stage(Stage::Usage);
-        }
-    }
-    if args.kunit {
-        suites.clear();
-    }
-    crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
-    let mut outcomes = Vec::new();
-    // The kernels are built one after another on a second thread while the
-    // previous arch's guest runs: a build keeps both cores busy, a TCG guest
-    // one, so the next build overlaps the current boot.
-    std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel();
-        let dry_run = args.dry_run;
-        let arches_to_build = arches.clone();
-        scope.spawn(move || {
-            for arch in arches_to_build {
-                let built = project::shell().and_then(|sh| kernel::build(&sh, base, arch, Profile::Test, dry_run));
-                if tx.send(built).is_err() {
-                    break;
-                }
-            }
-        });
-        for arch in &arches {
-            let started = Instant::now();
-            let outcome = rx
-                .recv()
-                .context("the kernel build thread stopped")
-                .and_then(|image| run_arch(&sh, base, arch, image?, &suites, &args));
-            let line = match &outcome {
-                Ok(summary) => format!("{:8} PASS  {summary}", arch.name),
-                Err(e) => format!("{:8} FAIL  {}", arch.name, e.downcast_ref::<Stage>().copied().unwrap_or(Stage::Build)),
-            };
-            outcomes.push((line, started.elapsed(), outcome));
-        }
-    });
+    let jobs: Vec<(&'static Base, &'static Arch)> = arches.into_iter().map(|a| (base, a)).collect();
+    let outcomes = run_jobs(&jobs, &args, false)?;
     println!("\nvm-test on {}:", base.name);
+    report(outcomes)
+}
+
+/// One boot's outcome: its summary line, how long it took, and its result.
+pub type Outcome = (String, Duration, anyhow::Result<String>);
+
+/// Prints the outcomes and returns the worst: the first failure, with every
+/// failure printed.
+pub fn report(outcomes: Vec<Outcome>) -> anyhow::Result<()> {
     for (line, took, _) in &outcomes {
         println!("  {line}  ({:.0?})", took);
     }
-    // The worst stage wins the exit code; every failure is printed.
     let mut first_err = None;
     for (_, _, o) in outcomes {
         if let Err(e) = o {
@@ -104,6 +73,89 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// Builds the test kernel of each (base, arch) job in order, and boots each
+/// as soon as it is built: with `args.kunit` to judge KUnit, otherwise to run
+/// the guest suites, and then, with `and_kunit`, a second time with KUnit.
+///
+/// The kernels are built one after another on a second thread while the
+/// guests run: a build keeps both cores busy, a TCG guest one, so the builds
+/// overlap the boots, and only the last kernel's boots run alone.
+pub fn run_jobs(jobs: &[(&'static Base, &'static Arch)], args: &Args, and_kunit: bool) -> anyhow::Result<Vec<Outcome>> {
+    let sh = project::shell()?;
+    let mut suites = crate::guest::suites()?;
+    if let Some(f) = &args.filter {
+        suites.retain(|s| selects(f, s));
+        if suites.is_empty() && !selects(f, crate::guest::RUST_SUITE) {
+            return Err(anyhow::anyhow!("no suite under vm-tests/suites/ matches {f:?}")).stage(Stage::Usage);
+        }
+    }
+    if args.kunit {
+        suites.clear();
+    }
+    let mut bases: Vec<&Base> = jobs.iter().map(|(b, _)| *b).collect();
+    bases.dedup_by_key(|b| b.name);
+    for base in bases {
+        crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
+    }
+    let kunit_args = Args {
+        arch: args.arch.clone(),
+        base: args.base.clone(),
+        filter: None,
+        timeout: args.timeout,
+        append: crate::kunit::APPEND.into(),
+        dry_run: args.dry_run,
+        log_tag: "kunit".into(),
+        kunit: true,
+    };
+    let mut outcomes = Vec::new();
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        let dry_run = args.dry_run;
+        let to_build = jobs.to_vec();
+        scope.spawn(move || {
+            for (base, arch) in to_build {
+                let built = project::shell().and_then(|sh| kernel::build(&sh, base, arch, Profile::Test, dry_run));
+                if tx.send(built).is_err() {
+                    break;
+                }
+            }
+        });
+        for (base, arch) in jobs {
+            let started = Instant::now();
+            let image = rx.recv().context("the kernel build thread stopped").and_then(|image| image);
+            let what = if args.kunit { "kunit" } else { "vm-test" };
+            let image = match image {
+                Ok(image) => image,
+                Err(e) => {
+                    let line = format!("{:8} {:5} {what:7} FAIL  {}", arch.name, base.name, Stage::Build);
+                    outcomes.push((line, started.elapsed(), Err(e)));
+                    continue;
+                }
+            };
+            let mut boots = vec![(what, args)];
+            if and_kunit && !args.kunit {
+                boots.push(("kunit", &kunit_args));
+            }
+            for (what, a) in boots {
+                let started = Instant::now();
+                let suites: &[String] = if a.kunit { &[] } else { &suites };
+                let outcome = run_arch(&sh, base, arch, image.clone(), suites, a);
+                let line = match &outcome {
+                    Ok(summary) => format!("{:8} {:5} {what:7} PASS  {summary}", arch.name, base.name),
+                    Err(e) => format!(
+                        "{:8} {:5} {what:7} FAIL  {}",
+                        arch.name,
+                        base.name,
+                        e.downcast_ref::<Stage>().copied().unwrap_or(Stage::Build)
+                    ),
+                };
+                outcomes.push((line, started.elapsed(), outcome));
+            }
+        }
+    });
+    Ok(outcomes)
 }
 
 /// Whether the suite filter (comma-separated parts) selects `suite`: one of
