@@ -333,10 +333,17 @@ fn arch_section(s: &mut String, r: &Results) {
         }
     }
     if run.stream.iter().any(|r| r.proto == "tcp") {
-        let why = tcp_note.map_or(String::new(), |e| format!(" (NETSPEC_OP_CUSTOMIZE of a TCP socket: {e})"));
+        // A kernel that refuses TCP contexts leaves the token rows empty; one that takes them
+        // sends through TCP's own sendmsg() under the MSS guard.
+        let token = match tcp_note {
+            Some(e) => format!("the peers and the generic path only (NETSPEC_OP_CUSTOMIZE of a TCP socket: {e})"),
+            None => "a TCP token sends through TCP's own sendmsg() under the MSS guard, so its rows measure the \
+                     token and the guard against send()"
+                .to_string(),
+        };
         let _ = writeln!(
             s,
-            "\nTCP rows: the peers and the generic path only; the specialized TCP path comes later{why}. \
+            "\nTCP rows: {token}; the specialized TCP path comes later. \
              TCP senders use MSG_DONTWAIT and a batch ends early when the send buffer is full; segments that wait \
              for the window leave later, in whichever context processes the ACK."
         );
