@@ -274,26 +274,40 @@ static const char *const policy_names[] = {
 };
 
 /*
+ * A connection made at MTU 1000 (fd, the far end in *srv) with a token under
+ * MSS policy, for the test named prefix and the policy's name (into name):
+ * the token, or -errno after reporting the test failed.
+ */
+static long start(const char *prefix, int policy, char *name, long *fd,
+		  int *srv)
+{
+	struct netspec_customize c;
+	long t;
+
+	strcpy(name, prefix);
+	strcpy(name + strlen(name), policy_names[policy]);
+	*fd = connect_at(1000, srv);
+	t = *fd < 0 ? *fd : customize_tcp(*fd, policy, &c);
+	if (t < 0)
+		kt_result(0, name, "connect or customize: %s", errname(t));
+	return t;
+}
+
+/*
  * The MSS grows (MTU 1000 to 1500), shrinks (to 800) and grows back, with
  * messages through the token after each change.
  */
 static void test_mss_changes(int policy)
 {
 	struct netspec_info i1, i2, i3;
-	struct netspec_customize c;
 	unsigned long ok = 0;
 	long fd, t, m0, m1, m2, m3, rcv1, rcv3;
 	int srv, good = 0;
 	char name[64];
 
-	strcpy(name, "mss_changes_");
-	strcpy(name + strlen(name), policy_names[policy]);
-	fd = connect_at(1000, &srv);
-	t = fd < 0 ? fd : customize_tcp(fd, policy, &c);
-	if (t < 0) {
-		kt_result(0, name, "connect or customize: %s", errname(t));
+	t = start("mss_changes_", policy, name, &fd, &srv);
+	if (t < 0)
 		return;
-	}
 	m0 = maxseg(fd);
 	ok += phase(t, srv, PHASE);
 	link_set_mtu("tca", 1500);
@@ -394,21 +408,15 @@ static void test_mss_changes(int policy)
 /* FLAPS grow-and-shrink flaps, one message after each change. */
 static void test_mss_flaps(int policy)
 {
-	struct netspec_customize c;
 	struct netspec_info i;
 	unsigned long ok = 0;
 	long fd, t, m;
 	int srv, n, good = 0;
 	char name[64];
 
-	strcpy(name, "mss_flaps_");
-	strcpy(name + strlen(name), policy_names[policy]);
-	fd = connect_at(1000, &srv);
-	t = fd < 0 ? fd : customize_tcp(fd, policy, &c);
-	if (t < 0) {
-		kt_result(0, name, "connect or customize: %s", errname(t));
+	t = start("mss_flaps_", policy, name, &fd, &srv);
+	if (t < 0)
 		return;
-	}
 	for (n = 0; n < FLAPS; n++) {
 		link_set_mtu("tca", 1500);
 		ok += phase(t, srv, 1);
