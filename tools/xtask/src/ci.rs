@@ -72,6 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 dry_run: args.dry_run,
                 log_tag: "vm-test".into(),
                 kunit: false,
+                kernel_build: None,
             };
             let outcomes = crate::vmtest::run_jobs(&jobs, &args, true)?;
             println!("\nvm-test and kunit:");

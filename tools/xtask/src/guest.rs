@@ -73,7 +73,8 @@ pub fn build_programs(
     selected: &[(String, PathBuf)],
     dry_run: bool,
 ) -> anyhow::Result<PathBuf> {
-    let tree = project::tree_dir(base);
+    // An O= directory names its tree; ours are target/trees/<base>.
+    let tree = std::fs::canonicalize(build.join("source")).unwrap_or_else(|_| project::tree_dir(base));
     let out = out.to_path_buf();
     let headers = out.join("headers");
     let bin = out.join("bin");

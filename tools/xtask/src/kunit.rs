@@ -18,6 +18,9 @@ pub struct Args {
     /// Seconds a guest may run before it counts as hung.
     #[arg(long, default_value_t = 900)]
     pub timeout: u64,
+    /// Boot the kernel already built in this `O=` directory (see vm-test).
+    #[arg(long)]
+    pub kernel_build: Option<std::path::PathBuf>,
     /// Print the commands instead of running them.
     #[arg(long)]
     pub dry_run: bool,
@@ -36,5 +39,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         dry_run: args.dry_run,
         log_tag: "kunit".into(),
         kunit: true,
+        kernel_build: args.kernel_build,
     })
 }

@@ -96,6 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             dry_run: false,
             log_tag: "selftest-panic".into(),
             kunit: false,
+            kernel_build: None,
         });
         match r {
             Ok(()) => bail!("vm-test passed with no init"),

@@ -32,6 +32,11 @@ pub struct Args {
     /// Extra kernel command-line arguments (e.g. to inject a fault).
     #[arg(long, default_value = "")]
     pub append: String,
+    /// Boot the kernel already built in this `O=` directory (its `source`
+    /// link names the tree) instead of building the test kernel: for one
+    /// arch, e.g. a kernel built from your own tree.
+    #[arg(long)]
+    pub kernel_build: Option<PathBuf>,
     /// Print the commands instead of running them.
     #[arg(long)]
     pub dry_run: bool,
@@ -96,8 +101,18 @@ pub fn run_jobs(jobs: &[(&'static Base, &'static Arch)], args: &Args, and_kunit:
     }
     let mut bases: Vec<&Base> = jobs.iter().map(|(b, _)| *b).collect();
     bases.dedup_by_key(|b| b.name);
-    for base in bases {
-        crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
+    if let Some(dir) = &args.kernel_build {
+        if jobs.len() != 1 {
+            return Err(anyhow::anyhow!("--kernel-build boots one kernel: give one --arch")).stage(Stage::Usage);
+        }
+        if !dir.join("source").exists() {
+            return Err(anyhow::anyhow!("{} is not a kernel O= build directory (no source link)", dir.display()))
+                .stage(Stage::Usage);
+        }
+    } else {
+        for base in bases {
+            crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
+        }
     }
     let kunit_args = Args {
         arch: args.arch.clone(),
@@ -108,15 +123,20 @@ pub fn run_jobs(jobs: &[(&'static Base, &'static Arch)], args: &Args, and_kunit:
         dry_run: args.dry_run,
         log_tag: "kunit".into(),
         kunit: true,
+        kernel_build: args.kernel_build.clone(),
     };
     let mut outcomes = Vec::new();
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel();
         let dry_run = args.dry_run;
         let to_build = jobs.to_vec();
+        let prebuilt = args.kernel_build.clone();
         scope.spawn(move || {
             for (base, arch) in to_build {
-                let built = project::shell().and_then(|sh| kernel::build(&sh, base, arch, Profile::Test, dry_run));
+                let built = match &prebuilt {
+                    Some(dir) => Ok(dir.join(arch.image_path)),
+                    None => project::shell().and_then(|sh| kernel::build(&sh, base, arch, Profile::Test, dry_run)),
+                };
                 if tx.send(built).is_err() {
                     break;
                 }
@@ -166,7 +186,10 @@ fn selects(filter: &str, suite: &str) -> bool {
 
 fn run_arch(sh: &Shell, base: &Base, arch: &Arch, image: PathBuf, suites: &[String], args: &Args) -> anyhow::Result<String> {
     println!("==> {} on {}: {}", arch.name, base.name, arch.description);
-    let build = project::build_dir(base.name, arch.name, Profile::Test.name());
+    let build = match &args.kernel_build {
+        Some(dir) => dir.clone(),
+        None => project::build_dir(base.name, arch.name, Profile::Test.name()),
+    };
     // The Rust API's suite runs where there is a Rust target for the guest.
     let mut suites = suites.to_vec();
     let rust = crate::guest::RUST_SUITE;
