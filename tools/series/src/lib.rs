@@ -17,6 +17,10 @@
 //! - [`apply_file_hunks`]: one file's text after a patch, applied exactly.
 //! - [`parse_apply_errors`], [`classify`]: what `git apply --check` said.
 //! - [`render_status`], [`render_export_changes`], [`diff_stat`]: output for people.
+//! - [`Pick`], [`render_replay`]: a move of the series onto a new base, patch by patch
+//!   (`series update`, `series refresh`), from what `git apply -v` and the merges said.
+//! - [`parse_patch_run`], [`Verdict`], [`render_verdicts`]: the verdict on a tree of
+//!   one's own (`series check --source`), from `git apply --check` and `patch --dry-run`.
 
 mod apply;
 mod hunks;
@@ -24,7 +28,9 @@ mod name;
 mod patch;
 mod problem;
 mod render;
+mod replay;
 mod series_file;
+mod verdict;
 
 pub use apply::{classify, parse_apply_errors, ApplyError, ApplyErrorKind, PatchState};
 pub use hunks::apply_file_hunks;
@@ -34,4 +40,13 @@ pub use problem::{Diagnostic, Problem};
 pub use render::{
     diff_stat, render_export_changes, render_status, ExportChange, SeriesRow, SeriesView,
 };
+pub use replay::{
+    conflict_hunks, conflicts_from_errors, parse_moved_hunks, parse_unmerged, pick_applied,
+    pick_three_way, render_replay, ConflictFile, MovedHunk, Pick, ReplayRow, ReplayView,
+    StageEntry, Unmerged,
+};
 pub use series_file::{check_listing, parse_series, Series};
+pub use verdict::{
+    parse_patch_run, render_verdicts, verdict_from_patch_run, HunkOutcome, HunkReport, PatchRun,
+    Place, Verdict, VerdictRow, VerdictView,
+};
