@@ -4,15 +4,17 @@
 set -euo pipefail
 
 pkgs=(
-	build-essential bc bison flex libssl-dev libelf-dev cpio kmod rsync git perl python3 xz-utils
+	build-essential bc bison flex libssl-dev libelf-dev cpio kmod rsync git perl python3 xz-utils patch
 	gcc-arm-linux-gnueabi gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
 	libclang-dev nix-bin python3-ply python3-git python3-pip
 	qemu-system-arm qemu-system-x86 qemu-system-misc
 	fonts-dejavu-core
 )
-# The default kernel sources. Debian 12 has them (6.12 from backports);
-# elsewhere (Ubuntu) pass a tarball or tree: cargo xtask tree --source ...
-sources=(linux-source-6.12 linux-source-6.1)
+# No kernel sources here: cargo xtask fetches each base's linux-source-*
+# package itself, as the invoking user, with apt-get download and dpkg-deb
+# on a private apt state (target/debian/), from the Debian suite the base
+# follows (tools/xtask/src/base.rs). Those two come with every Debian and
+# Ubuntu; elsewhere give cargo xtask tree --source a tarball or tree.
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -25,7 +27,7 @@ else
 		echo "bootstrap: missing ${missing[*]}; run: sudo $0" >&2
 		exit 1
 	fi
-	# QEMU 10 and linux-source-6.12 come from bookworm-backports on Debian 12.
+	# QEMU 10 comes from bookworm-backports on Debian 12.
 	if grep -q '^VERSION_CODENAME=bookworm' /etc/os-release &&
 		! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d; then
 		echo 'deb http://deb.debian.org/debian bookworm-backports main' \
@@ -38,19 +40,9 @@ else
 	apt-get install -y -q --no-install-recommends "${bp[@]}" "${missing[@]}"
 fi
 
-for p in "${sources[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' && continue
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "bootstrap: $p missing; run: sudo $0" >&2
-		exit 1
-	fi
-	if apt-cache show "$p" >/dev/null 2>&1; then
-		bp=()
-		grep -q '^VERSION_CODENAME=bookworm' /etc/os-release && bp=(-t bookworm-backports)
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${bp[@]}" "$p"
-	else
-		echo "bootstrap: $p is not packaged here; give cargo xtask tree --source a kernel tarball or tree" >&2
-	fi
+for tool in apt-get dpkg-deb; do
+	command -v "$tool" >/dev/null ||
+		echo "bootstrap: $tool not found; cargo xtask cannot fetch Debian's kernel sources: give cargo xtask tree --source a tarball or tree" >&2
 done
 
 # checkpatch.pl runs the kernel's scripts/spdxcheck.py with the first python3

@@ -56,6 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     for base in base::select(&base).stage(Stage::Usage)? {
         if check {
+            crate::series::require_series(base.name)?;
             let patches = crate::series::listed_patches(base.name)?;
             crate::tree::ensure_imported(&sh, base, false)?;
             crate::series::simulate(&sh, base, &project::patches_dir(base.name), &patches, false)?;
@@ -190,6 +191,7 @@ fn run_variants(base: &str, check: bool) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     for base in base::select(base).stage(Stage::Usage)? {
         if check {
+            crate::series::require_series(base.name)?;
             let patches = crate::series::listed_patches(base.name)?;
             crate::tree::ensure_imported(&sh, base, false)?;
             crate::series::simulate(&sh, base, &project::patches_dir(base.name), &patches, false)?;

@@ -8,6 +8,7 @@ mod arch;
 mod base;
 mod bench;
 mod ci;
+mod debian;
 mod gen;
 mod guest;
 mod kernel;

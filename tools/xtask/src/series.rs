@@ -3,6 +3,12 @@
 //! Each base has its own series in `patches/<base>/`, since the syscall wiring
 //! differs between bases; every other patch is the same change, carried in the
 //! same order (a tidy test checks the subjects line up).
+//!
+//! Submodules: `replay` moves the series onto a new base commit by commit
+//! (`update`: a new point release; `refresh`: another base's series).
+
+pub mod replay;
+mod update;
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +18,7 @@ use xshell::{cmd, Shell};
 
 use crate::base::{self, Base};
 use crate::project;
-use crate::tree::{self, BASE_TAG, BRANCH};
+use crate::tree::{self, BASE_TAG};
 use crate::{Stage, StageExt};
 
 #[derive(clap::Args)]
@@ -41,12 +47,36 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Move the series of --base to the newest point release Debian ships
+    /// for it (or to --source), three-way, reporting per patch; export when
+    /// every patch is resolved.
+    Update {
+        #[arg(long, default_value = "6.12")]
+        base: String,
+        /// A tarball or tree of the new release instead of Debian's package.
+        #[arg(long, conflicts_with_all = ["cont", "abort"])]
+        source: Option<PathBuf>,
+        /// Go on after resolving a conflict.
+        #[arg(long = "continue", conflicts_with = "abort")]
+        cont: bool,
+        /// Undo the update in progress.
+        #[arg(long)]
+        abort: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Rebase the series of --from onto --base; report per patch what applied.
     Refresh {
         #[arg(long)]
         base: String,
         #[arg(long, default_value = "6.12")]
         from: String,
+        /// Go on after resolving a conflict.
+        #[arg(long = "continue", conflicts_with = "abort")]
+        cont: bool,
+        /// Undo the refresh in progress.
+        #[arg(long)]
+        abort: bool,
         #[arg(long)]
         dry_run: bool,
     },
@@ -57,8 +87,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => status(&args.base),
         Some(Command::Export { base, dry_run }) => export(&base, dry_run),
         Some(Command::Check { base, dry_run }) => check_bases(&base, dry_run),
-        Some(Command::Refresh { base, from, dry_run }) => refresh(&base, &from, dry_run),
+        Some(Command::Update { base, source, cont, abort, dry_run }) => {
+            update::update(&base, source.as_deref(), cont, abort, dry_run)
+        }
+        Some(Command::Refresh { base, from, cont, abort, dry_run }) => update::refresh(&base, &from, cont, abort, dry_run),
     }
+}
+
+/// What to say about a base that has no series yet, and what makes one.
+pub fn no_series(base: &str) -> String {
+    format!("no series for {base} yet: cargo xtask series refresh --base {base}")
+}
+
+/// Fails with [`no_series`] when `patches/<base>/series` is missing.
+pub fn require_series(base: &str) -> anyhow::Result<()> {
+    if !project::patches_dir(base).join("series").exists() {
+        return Err(anyhow::anyhow!("{}", no_series(base))).stage(Stage::Patch);
+    }
+    Ok(())
 }
 
 /// The series file and the text of each patch it lists, in order.
@@ -194,7 +240,7 @@ pub fn simulate(
         println!("would run: git read-tree {BASE_TAG}, then git apply --cached (--check, --reverse) per patch");
         return Ok(Vec::new());
     }
-    cmd!(sh, "git read-tree {BASE_TAG}").run()?;
+    cmd!(sh, "git read-tree {BASE_TAG}").quiet().run()?;
     let mut rows = Vec::new();
     for (name, text) in patches {
         let path = dir.join(name);
@@ -221,8 +267,10 @@ fn status(base_name: &str) -> anyhow::Result<()> {
     let rows = simulate(&sh, base, &project::patches_dir(base.name), &patches, false)?;
     let in_sync = format_tree(&sh, base.name)? == patches;
     let conflicts = rows.iter().any(|r| !matches!(r.state, PatchState::Applied));
-    let next = if conflicts {
-        format!("cargo xtask series refresh --base {}", base.name)
+    let next = if require_series(base.name).is_err() {
+        no_series(base.name)
+    } else if conflicts {
+        format!("cargo xtask series update --base {}", base.name)
     } else if !in_sync {
         format!(
             "cargo xtask series export --base {b}   (the tree differs from patches/{b}/; or: cargo xtask tree --base {b} --reset)",
@@ -267,9 +315,18 @@ pub fn check_bases(spec: &str, dry_run: bool) -> anyhow::Result<()> {
 }
 
 fn check(sh: &Shell, base: &Base, dry_run: bool) -> anyhow::Result<Vec<String>> {
+    if require_series(base.name).is_err() {
+        return Ok(vec![no_series(base.name)]);
+    }
     tree::ensure_imported(sh, base, dry_run)?;
     let dir = project::patches_dir(base.name);
     let mut problems: Vec<String> = Vec::new();
+    if !dry_run {
+        let tree = project::tree_dir(base.name);
+        if let Some(note) = base::tree_version(base, &tree).ok().and_then(|v| tree::series_base_note(base, &v)) {
+            println!("{note}");
+        }
+    }
 
     let series_text = std::fs::read_to_string(dir.join("series"))
         .with_context(|| format!("reading {}/series", dir.display()))
@@ -412,87 +469,6 @@ fn maintained(maintainers: &str, file: &str) -> bool {
             file == pat
         }
     })
-}
-
-/// Rebases the series of `from` onto `base`: each commit of the `from` tree is
-/// cherry-picked (three-way), except the generated wiring, which is generated
-/// for `base` instead. Stops at the first conflict with the tree left for
-/// resolution.
-fn refresh(base_name: &str, from_name: &str, dry_run: bool) -> anyhow::Result<()> {
-    let sh = project::shell()?;
-    let base = base::find(base_name).stage(Stage::Usage)?;
-    let from = base::find(from_name).stage(Stage::Usage)?;
-    if base.name == from.name {
-        bail!("--base and --from are both {}", base.name);
-    }
-    tree::ensure(&sh, from, None, false, dry_run)?;
-    tree::ensure_imported(&sh, base, dry_run)?;
-    let from_tree = project::tree_dir(from.name);
-    let tree = project::tree_dir(base.name);
-    let spec = crate::gen::load_spec()?;
-    let _dir = sh.push_dir(&tree);
-    let go = |c: xshell::Cmd<'_>| project::run_or_print(dry_run, c);
-    go(cmd!(sh, "git fetch -q {from_tree} +{BRANCH}:refs/netspec/from"))?;
-    if dry_run {
-        println!("would cherry-pick each commit of {} onto {}", from.name, base.name);
-        return Ok(());
-    }
-    let head = cmd!(sh, "git rev-parse HEAD").read()?;
-    let base_rev = cmd!(sh, "git rev-parse {BASE_TAG}").read()?;
-    if head != base_rev && format_tree(&sh, base.name)? != listed_patches(base.name)? {
-        bail!(
-            "{} has commits not exported to patches/{}/; export or discard them first",
-            tree.display(),
-            base.name
-        );
-    }
-    cmd!(sh, "git checkout -q -f -B {BRANCH} {BASE_TAG}").run()?;
-    let from_base = {
-        let _d = sh.push_dir(&from_tree);
-        cmd!(sh, "git rev-parse {BASE_TAG}").read()?
-    };
-    let commits = cmd!(sh, "git rev-list --reverse {from_base}..refs/netspec/from").read()?;
-    let commits: Vec<&str> = commits.lines().collect();
-    let total = commits.len();
-    let (id_name, id_email) = (project::IDENTITY_NAME, project::IDENTITY_EMAIL);
-    for (i, c) in commits.iter().enumerate() {
-        let subject = cmd!(sh, "git log -1 --format=%s {c}").read()?;
-        let n = i + 1;
-        if subject == spec.commit.subject {
-            crate::gen::write_wiring(&sh, base, &spec)?;
-            println!("  + {n:04} {subject} (generated for {})", base.name);
-            continue;
-        }
-        let pick = cmd!(
-            sh,
-            "git -c user.name={id_name} -c user.email={id_email} cherry-pick --allow-empty {c}"
-        )
-        .quiet()
-        .ignore_stdout()
-        .ignore_stderr()
-        .run();
-        match pick {
-            Ok(()) => println!("  + {n:04} {subject}"),
-            Err(_) => {
-                let files = cmd!(sh, "git diff --name-only --diff-filter=U").read()?;
-                println!("  ! {n:04} {subject} (conflict: {})", files.lines().collect::<Vec<_>>().join(", "));
-                for (j, rest) in commits.iter().enumerate().skip(n) {
-                    let s = cmd!(sh, "git log -1 --format=%s {rest}").read()?;
-                    println!("  - {:04} {s} (not applied)", j + 1);
-                }
-                return Err(anyhow::anyhow!(
-                    "patch {n} of {total} conflicts on {}. Resolve in {}, then:\n  git cherry-pick --continue\n\
-                     and re-run this command's remaining picks by hand, or fix and export:\n  cargo xtask series export --base {}",
-                    base.name,
-                    tree.display(),
-                    base.name
-                ))
-                .stage(Stage::Patch);
-            }
-        }
-    }
-    println!("---\nrefreshed {total} patch(es) from {} onto {}\nnext: cargo xtask series export --base {}", from.name, base.name, base.name);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,7 +9,14 @@ fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
 }
 
+/// Fails, saying what makes it, when a base has no series yet.
+fn require_series(base: &str) {
+    let series = project::patches_dir(base).join("series");
+    assert!(series.exists(), "{}", crate::series::no_series(base));
+}
+
 fn subjects(base: &str) -> Vec<String> {
+    require_series(base);
     crate::series::listed_patches(base)
         .unwrap()
         .iter()
@@ -20,6 +27,7 @@ fn subjects(base: &str) -> Vec<String> {
 #[test]
 fn every_series_is_listed_and_signed_off() {
     for b in base::BASES {
+        require_series(b.name);
         let dir = project::patches_dir(b.name);
         let (series, diags) = ::series::parse_series(&read(&dir.join("series")));
         assert!(diags.is_empty(), "patches/{}/series: {diags:?}", b.name);
@@ -57,6 +65,7 @@ fn series_line_up_across_bases() {
 fn wiring_patch_touches_the_spec_tables() {
     let spec = syscalls::parse_spec(&read(&project::root().join("kernel-syscalls.toml"))).unwrap();
     for b in base::BASES {
+        require_series(b.name);
         let patches = crate::series::listed_patches(b.name).unwrap();
         let wiring: Vec<_> = patches
             .iter()

@@ -7,15 +7,17 @@ use anyhow::{bail, Context};
 use xshell::{cmd, Shell};
 
 use crate::base::{self, Base};
+use crate::debian;
 use crate::project::{self, run_or_print};
 use crate::{Stage, StageExt};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The base: 6.12 or 6.1.
+    /// The base: 6.12, 6.1 or 7.3.
     #[arg(long, default_value = "6.12")]
     base: String,
-    /// A kernel source tarball or directory (default: Debian's linux-source-<base>).
+    /// A kernel source tarball or directory (default: the newest of Debian's
+    /// linux-source-<base>, fetched into target/sources/).
     #[arg(long)]
     source: Option<PathBuf>,
     /// Discard commits in the tree that differ from patches/<base>.
@@ -49,6 +51,9 @@ pub fn ensure(
     dry_run: bool,
 ) -> anyhow::Result<PathBuf> {
     let tree = project::tree_dir(base.name);
+    if let Some(op) = crate::series::replay::in_progress(base) {
+        return Err(anyhow::anyhow!("{op}")).stage(Stage::Patch);
+    }
     if !tree.join(".git").exists() {
         import(sh, base, source, &tree, dry_run)?;
         if dry_run {
@@ -132,6 +137,51 @@ fn apply(sh: &Shell, base: &Base, names: &[String], dry_run: bool) -> anyhow::Re
     Ok(())
 }
 
+/// The source to import: `source` as given, or else the newest of Debian's
+/// package for the base, fetched into `target/sources/`; and how to name it
+/// in the base commit's message.
+pub fn resolve_source(
+    sh: &Shell,
+    base: &Base,
+    source: Option<&Path>,
+    dry_run: bool,
+) -> anyhow::Result<(PathBuf, String)> {
+    match source {
+        Some(s) => Ok((s.to_path_buf(), s.display().to_string())),
+        None => {
+            let package = debian::newest(sh, base, dry_run)?;
+            let tarball = debian::tarball(sh, base, &package, dry_run)?;
+            Ok((tarball, package.describe()))
+        }
+    }
+}
+
+/// Extracts a tarball, or copies a directory (without its `.git`), into a fresh `dir`.
+pub fn unpack(sh: &Shell, source: &Path, dir: &Path, dry_run: bool) -> anyhow::Result<()> {
+    if dir.exists() && !dry_run {
+        sh.remove_path(dir)?;
+    }
+    run_or_print(dry_run, cmd!(sh, "mkdir -p {dir}"))?;
+    if source.is_dir() {
+        run_or_print(dry_run, cmd!(sh, "cp -a {source}/. {dir}"))?;
+        if !dry_run && dir.join(".git").exists() {
+            sh.remove_path(dir.join(".git"))?;
+        }
+    } else if source.is_file() {
+        run_or_print(dry_run, cmd!(sh, "tar -xf {source} --strip-components=1 -C {dir}"))?;
+    } else if dry_run {
+        println!("would extract {}", source.display());
+    } else {
+        bail!("kernel source {} is neither a directory nor a tarball", source.display());
+    }
+    Ok(())
+}
+
+/// The message of a base commit: the version, then where it came from.
+fn base_message(version: &str, label: &str) -> String {
+    format!("base: {version} ({label})")
+}
+
 /// Turns a tarball or directory into a git repository with one base commit.
 fn import(
     sh: &Shell,
@@ -140,33 +190,9 @@ fn import(
     tree: &Path,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    let source = match source {
-        Some(s) => s.to_path_buf(),
-        None => {
-            let t = base.default_tarball();
-            if !t.exists() {
-                install_source(sh, base, dry_run)?;
-            }
-            t
-        }
-    };
+    let (source, label) = resolve_source(sh, base, source, dry_run)?;
     let partial = tree.with_extension("partial");
-    if partial.exists() && !dry_run {
-        sh.remove_path(&partial)?;
-    }
-    run_or_print(dry_run, cmd!(sh, "mkdir -p {partial}"))?;
-    if source.is_dir() {
-        run_or_print(dry_run, cmd!(sh, "cp -a {source}/. {partial}"))?;
-        if !dry_run && partial.join(".git").exists() {
-            sh.remove_path(partial.join(".git"))?;
-        }
-    } else if source.is_file() {
-        run_or_print(dry_run, cmd!(sh, "tar -xf {source} --strip-components=1 -C {partial}"))?;
-    } else if dry_run {
-        println!("would extract {}", source.display());
-    } else {
-        bail!("kernel source {} is neither a directory nor a tarball", source.display());
-    }
+    unpack(sh, &source, &partial, dry_run)?;
     if dry_run {
         println!("would import {} as a git tree at {}", source.display(), tree.display());
         return Ok(());
@@ -175,10 +201,10 @@ fn import(
     {
         let _dir = sh.push_dir(&partial);
         let _env = [
-            sh.push_env("GIT_AUTHOR_DATE", "2000-01-01T00:00:00Z"),
-            sh.push_env("GIT_COMMITTER_DATE", "2000-01-01T00:00:00Z"),
+            sh.push_env("GIT_AUTHOR_DATE", BASE_DATE),
+            sh.push_env("GIT_COMMITTER_DATE", BASE_DATE),
         ];
-        let msg = format!("base: {version} ({})", source.display());
+        let msg = base_message(&version, &label);
         let (id_name, id_email) = (project::IDENTITY_NAME, project::IDENTITY_EMAIL);
         cmd!(sh, "git init -q -b {BRANCH}").run()?;
         cmd!(sh, "git config user.name {id_name}").run()?;
@@ -189,21 +215,68 @@ fn import(
         cmd!(sh, "git tag {BASE_TAG}").run()?;
     }
     std::fs::rename(&partial, tree).with_context(|| format!("moving into {}", tree.display()))?;
-    println!("imported {version} into {}", tree.display());
+    println!("imported {version} ({label}) into {}", tree.display());
+    if let Some(note) = series_base_note(base, &version) {
+        println!("{note}");
+    }
     Ok(())
 }
 
-fn install_source(sh: &Shell, base: &Base, dry_run: bool) -> anyhow::Result<()> {
-    let pkg = base.package;
-    let is_root = cmd!(sh, "id -u").read().map(|u| u == "0").unwrap_or(false);
-    if !is_root {
-        bail!(
-            "{} is missing. Install it with:\n  sudo apt-get install {pkg}\n\
-             or pass --source with a kernel tarball or tree",
-            base.default_tarball().display()
-        );
+/// The fixed date of every base commit, so that imports are byte-stable.
+const BASE_DATE: &str = "2000-01-01T00:00:00Z";
+
+/// Commits the contents of `dir` to the tree's repository as a base commit
+/// with `parent` (a scratch index; the tree's work tree and index are not
+/// touched); returns the commit.
+pub fn commit_source(
+    sh: &Shell,
+    tree: &Path,
+    dir: &Path,
+    parent: &str,
+    version: &str,
+    label: &str,
+) -> anyhow::Result<String> {
+    let git_dir = tree.join(".git");
+    let index = project::target().join("tmp").join(format!(
+        "index-import-{}",
+        tree.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    sh.create_dir(index.parent().unwrap())?;
+    if index.exists() {
+        sh.remove_path(&index)?;
     }
-    run_or_print(dry_run, cmd!(sh, "apt-get install -y -q {pkg}").env("DEBIAN_FRONTEND", "noninteractive"))
-        .context(format!("installing {pkg}"))
-        .stage(Stage::Boot)
+    let _env = [
+        sh.push_env("GIT_INDEX_FILE", &index),
+        sh.push_env("GIT_AUTHOR_DATE", BASE_DATE),
+        sh.push_env("GIT_COMMITTER_DATE", BASE_DATE),
+        sh.push_env("GIT_AUTHOR_NAME", project::IDENTITY_NAME),
+        sh.push_env("GIT_AUTHOR_EMAIL", project::IDENTITY_EMAIL),
+        sh.push_env("GIT_COMMITTER_NAME", project::IDENTITY_NAME),
+        sh.push_env("GIT_COMMITTER_EMAIL", project::IDENTITY_EMAIL),
+    ];
+    // -f: Debian's linux-source .gitignore ignores the whole top level.
+    cmd!(sh, "git --git-dir={git_dir} --work-tree={dir} add -A -f")
+        .quiet()
+        .run()
+        .with_context(|| format!("adding {} to {}", dir.display(), git_dir.display()))?;
+    let object = cmd!(sh, "git --git-dir={git_dir} write-tree").read()?;
+    let msg = base_message(version, label);
+    let commit = cmd!(sh, "git --git-dir={git_dir} commit-tree {object} -p {parent} -m {msg}").read()?;
+    sh.remove_path(&index)?;
+    Ok(commit)
+}
+
+/// When the series of `base` says it is based on another release than
+/// `version`, the sentence that says so and what to do.
+pub fn series_base_note(base: &Base, version: &str) -> Option<String> {
+    let text = std::fs::read_to_string(project::patches_dir(base.name).join("series")).ok()?;
+    let (series, _) = ::series::parse_series(&text);
+    let recorded = series.base?;
+    (recorded != version).then(|| {
+        format!(
+            "note: patches/{b}/ is based on {recorded}; this tree holds {version}, so the series is \
+             checked and built against {version}. To move the series onto it: cargo xtask series update --base {b}",
+            b = base.name
+        )
+    })
 }
