@@ -5,10 +5,12 @@
 //! same order (a tidy test checks the subjects line up).
 //!
 //! Submodules: `replay` moves the series onto a new base commit by commit
-//! (`update`: a new point release; `refresh`: another base's series).
+//! (`update`: a new point release; `refresh`: another base's series);
+//! `verdict` judges the series against a tree of someone else's.
 
 pub mod replay;
 mod update;
+mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -41,9 +43,14 @@ enum Command {
     },
     /// Apply each base's series to a pristine base (no fuzz), run checkpatch
     /// --strict, check sign-offs, the series listing and the generated wiring.
+    /// With --source: only a verdict per patch on that tree or tarball
+    /// (applies cleanly, with fuzz, conflicts, absorbed), building nothing.
     Check {
         #[arg(long, default_value = "all")]
         base: String,
+        /// A kernel tree or tarball of your own (the base is read from its Makefile).
+        #[arg(long)]
+        source: Option<PathBuf>,
         #[arg(long)]
         dry_run: bool,
     },
@@ -86,7 +93,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         None => status(&args.base),
         Some(Command::Export { base, dry_run }) => export(&base, dry_run),
-        Some(Command::Check { base, dry_run }) => check_bases(&base, dry_run),
+        Some(Command::Check { base, source: Some(source), dry_run }) => verdict::check_source(&base, &source, dry_run),
+        Some(Command::Check { base, source: None, dry_run }) => check_bases(&base, dry_run),
         Some(Command::Update { base, source, cont, abort, dry_run }) => {
             update::update(&base, source.as_deref(), cont, abort, dry_run)
         }
