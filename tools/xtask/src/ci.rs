@@ -120,7 +120,7 @@ fn vm_jobs() -> anyhow::Result<Vec<(&'static crate::base::Base, &'static crate::
         .collect()
 }
 
-/// Configures every arch on every base in both profiles (in scratch build
+/// Configures every arch on every base in every profile (in scratch build
 /// directories) and fails naming each fragment option that did not survive:
 /// the combinations CI does not build are checked this far.  With
 /// `vm_builds`, the test kernels the VM tests build are left to them: their
@@ -137,7 +137,7 @@ fn config_check(sh: &xshell::Shell, vm_builds: bool, dry_run: bool) -> anyhow::R
         crate::tree::ensure(sh, base, None, false, dry_run)?;
         let _dir = sh.push_dir(project::tree_dir(base.name));
         for arch in crate::arch::ARCHES {
-            for profile in [Profile::Test, Profile::Bench] {
+            for profile in Profile::ALL {
                 let frags: Vec<_> = kernel::fragments(arch, base.name, profile)
                     .iter()
                     .map(|f| project::configs_dir().join(f))

@@ -17,8 +17,10 @@ pub struct Args {
     pub arch: String,
     #[arg(long, default_value = "6.12")]
     pub base: String,
-    /// test: lockdep, KASAN where the arch has it, kmemleak. bench: no debug options.
-    #[arg(long, default_value = "test")]
+    /// release: the kernel for a device, no debug options. test: lockdep,
+    /// KASAN where the arch has it, kmemleak, full preemption (what vm-test,
+    /// kunit and ci boot). bench: no debug options, what bench boots.
+    #[arg(long, default_value = "release")]
     pub profile: String,
     /// Print the commands instead of running them.
     #[arg(long)]
@@ -50,21 +52,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Profile {
+    /// The kernel for a device: no debug options (the default of `kernel`).
+    Release,
+    /// The VM tests' and KUnit's kernel: lockdep, KASAN, kmemleak.
     Test,
+    /// The benchmarks' kernel: no debug options, no netfilter.
     Bench,
 }
 
 impl Profile {
+    pub const ALL: [Profile; 3] = [Profile::Release, Profile::Test, Profile::Bench];
+
     pub fn parse(s: &str) -> anyhow::Result<Profile> {
-        match s {
-            "test" => Ok(Profile::Test),
-            "bench" => Ok(Profile::Bench),
-            _ => bail!("unknown profile {s:?}; expected test or bench"),
-        }
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .with_context(|| format!("unknown profile {s:?}; expected release, test or bench"))
     }
 
     pub fn name(self) -> &'static str {
         match self {
+            Profile::Release => "release",
             Profile::Test => "test",
             Profile::Bench => "bench",
         }
@@ -84,6 +92,7 @@ pub fn fragments(arch: &Arch, base: &str, profile: Profile) -> Vec<&'static str>
             }
         }
         Profile::Bench => f.push("bench.config"),
+        Profile::Release => f.push("release.config"),
     }
     f
 }

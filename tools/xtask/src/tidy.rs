@@ -91,7 +91,7 @@ fn wiring_patch_touches_the_spec_tables() {
 #[test]
 fn no_option_set_twice_in_a_merge() {
     for (a, b) in arch::ARCHES.iter().flat_map(|a| base::BASES.iter().map(move |b| (a, b))) {
-        for profile in [kernel::Profile::Test, kernel::Profile::Bench] {
+        for profile in kernel::Profile::ALL {
             let frags: Vec<_> = kernel::fragments(a, b.name, profile)
                 .iter()
                 .map(|f| {
@@ -112,7 +112,7 @@ fn every_fragment_is_used() {
     let mut used: Vec<&str> = Vec::new();
     for a in arch::ARCHES {
         for b in base::BASES {
-            for profile in [kernel::Profile::Test, kernel::Profile::Bench] {
+            for profile in kernel::Profile::ALL {
                 used.extend(kernel::fragments(a, b.name, profile));
             }
         }
