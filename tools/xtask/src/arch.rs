@@ -160,7 +160,8 @@ pub const ARCHES: &[Arch] = &[
         cross_compile: "riscv64-linux-gnu-",
         defconfig: "tinyconfig",
         fragment: "riscv64.config",
-        base_fragments: &[("6.12", "riscv64-6.12.config"), ("6.1", "riscv64-6.1.config")],
+        // ARCH_VIRT from 6.7 on: 7.3 takes 6.12's name for it.
+        base_fragments: &[("6.12", "riscv64-6.12.config"), ("6.1", "riscv64-6.1.config"), ("7.3", "riscv64-6.12.config")],
         kasan: true,
         image_target: "Image",
         image_path: "arch/riscv/boot/Image",

@@ -19,10 +19,11 @@ pub struct Base {
 }
 
 /// Every supported base; the first is the default. 6.12 and 6.1 are the LTS
-/// kernels of Debian 13 and 12.
+/// kernels of Debian 13 and 12; 7.3 is the newest stable, from trixie-backports.
 pub const BASES: &[Base] = &[
     Base { name: "6.12", package: "linux-source-6.12", suites: &["trixie", "trixie-security"] },
     Base { name: "6.1", package: "linux-source-6.1", suites: &["bookworm", "bookworm-security"] },
+    Base { name: "7.3", package: "linux-source-7.3", suites: &["trixie-backports"] },
 ];
 
 pub fn find(name: &str) -> anyhow::Result<&'static Base> {
