@@ -135,7 +135,8 @@ fn main() -> ExitCode {
         Err(e) => {
             let stage = e.downcast_ref::<Stage>().copied().unwrap_or(Stage::Build);
             eprintln!("error ({stage}):");
-            for cause in e.chain().filter(|c| c.downcast_ref::<Stage>().is_none()) {
+            // The stage is a context layer, whose chain entry is a wrapper, not a Stage.
+            for cause in e.chain().filter(|c| c.downcast_ref::<Stage>().is_none() && c.to_string() != stage.to_string()) {
                 eprintln!("  {cause}");
             }
             ExitCode::from(stage.code())
