@@ -219,7 +219,7 @@ pub fn refresh(base_name: &str, from_name: &str, cont: bool, abort: bool, dry_ru
     let from_tree = project::tree_dir(from.name);
     let tree = project::tree_dir(base.name);
     if dry_run {
-        println!("would run: git -C {} fetch -q {} +{BRANCH}:refs/netspec/from", tree.display(), from_tree.display());
+        println!("would run: git -C {} fetch -q --no-tags {} +{BRANCH}:refs/netspec/from", tree.display(), from_tree.display());
         println!("would replay each commit of {} onto the base of {}, regenerate the wiring, and export patches/{}/ if no patch conflicts", from.name, base.name, base.name);
         return Ok(());
     }
