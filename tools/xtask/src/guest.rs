@@ -90,6 +90,7 @@ pub fn build_programs(
 
     let nolibc = tree.join("tools/include/nolibc/nolibc.h");
     let inc = project::root().join("vm-tests/include");
+    let compat = inc.join("nolibc_compat.h");
     let tools_inc = project::root().join("tools/include");
     let hdr_inc = headers.join("include");
     let cc = arch.guest_cc;
@@ -106,7 +107,7 @@ pub fn build_programs(
         let flags = flags.clone();
         let c = cmd!(
             sh,
-            "{cc} {flags...} -Wall -Werror -include {nolibc} -I {inc} -I {tools_inc} -I {hdr_inc} -o {exe} {src}"
+            "{cc} {flags...} -Wall -Werror -include {nolibc} -include {compat} -I {inc} -I {tools_inc} -I {hdr_inc} -o {exe} {src}"
         );
         if dry_run {
             println!("would run: {c}");
