@@ -23,6 +23,7 @@
 //!   one's own (`series check --source`), from `git apply --check` and `patch --dry-run`.
 
 mod apply;
+mod checkpatch;
 mod hunks;
 mod name;
 mod patch;
@@ -32,6 +33,7 @@ mod replay;
 mod series_file;
 mod verdict;
 
+pub use checkpatch::{is_sysctl_copy, parse_checkpatch, Finding};
 pub use apply::{classify, parse_apply_errors, ApplyError, ApplyErrorKind, PatchState};
 pub use hunks::apply_file_hunks;
 pub use name::patch_file_name;

@@ -443,7 +443,14 @@ fn checkpatch(
         let out = c.ignore_status().quiet().output()?;
         if !out.status.success() {
             let text = String::from_utf8_lossy(&out.stdout);
-            problems.push(format!("{name}: checkpatch --strict:\n{}", text.trim_end()));
+            let kept: Vec<String> = ::series::parse_checkpatch(&text)
+                .into_iter()
+                .filter(|f| !::series::is_sysctl_copy(f))
+                .map(|f| f.text)
+                .collect();
+            if !kept.is_empty() || text.trim().is_empty() {
+                problems.push(format!("{name}: checkpatch --strict:\n{}", kept.join("\n\n")));
+            }
         }
     }
     Ok(problems)
