@@ -8,6 +8,7 @@
 //! (`update`: a new point release; `refresh`: another base's series);
 //! `verdict` judges the series against a tree of someone else's.
 
+mod each;
 pub mod replay;
 mod update;
 mod verdict;
@@ -72,6 +73,16 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Build the series after every patch (incrementally, the test profile
+    /// without KASAN), so that no patch needs a later one to compile.
+    BuildEach {
+        #[arg(long, default_value = "6.12")]
+        base: String,
+        #[arg(long, default_value = "x86_64")]
+        arch: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Rebase the series of --from onto --base; report per patch what applied.
     Refresh {
         #[arg(long)]
@@ -99,6 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             update::update(&base, source.as_deref(), cont, abort, dry_run)
         }
         Some(Command::Refresh { base, from, cont, abort, dry_run }) => update::refresh(&base, &from, cont, abort, dry_run),
+        Some(Command::BuildEach { base, arch, dry_run }) => each::build_each(&base, &arch, dry_run),
     }
 }
 
