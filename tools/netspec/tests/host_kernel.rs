@@ -11,14 +11,9 @@
 fn query_succeeds_or_reports_no_netspec() {
     match netspec::query() {
         Ok(q) => {
-            assert!(
-                q.abi_version >= 1,
-                "netspec kernel with ABI version 0: {q:?}"
-            );
-            assert!(
-                q.supports(netspec::Op::Query),
-                "QUERY not in its own ops: {q:?}"
-            );
+            assert!(q.supports(netspec::Op::Query), "QUERY not in its own ops: {q:?}");
+            assert!(q.has_path(netspec::Path::Generic), "no generic path: {q:?}");
+            assert_eq!(q.batch_max as usize, netspec::BATCH_MAX, "{q:?}");
         }
         Err(netspec::Error::NotSupported) => {}
         Err(e) => panic!("query() on this kernel gave neither Ok nor NotSupported: {e:?}"),
@@ -32,6 +27,10 @@ fn customize_succeeds_or_reports_no_netspec() {
     tx.connect(rx.local_addr().expect("addr")).expect("connect");
     match netspec::Context::udp(&tx).adu(8).customize() {
         Ok(token) => {
+            // A descriptor, closed on exec.
+            // SAFETY: F_GETFD reads the descriptor's flags only.
+            let flags = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&token), libc::F_GETFD) };
+            assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC, "token flags {flags:#x}");
             assert_eq!(token.send(&[7u8; 8]).expect("send"), 8);
             let mut got = [0u8; 16];
             assert_eq!(rx.recv(&mut got).expect("recv"), 8);
