@@ -11,7 +11,7 @@
 
 use netspec::{Error, Event, Path, Policies, Policy, Protocol, SendFlags, Token};
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -71,7 +71,7 @@ fn main() {
         std::process::exit(exec_check(&args[2..]));
     }
 
-    let tests: Vec<(&str, Test)> = [QUERY_TESTS, DESCRIPTOR_TESTS, GUARD_TESTS, BATCH_TESTS, TCP_TESTS].concat();
+    let tests: Vec<(&str, Test)> = [QUERY_TESTS, DESCRIPTOR_TESTS, GUARD_TESTS, BATCH_TESTS, TCP_TESTS, NETLINK_TESTS].concat();
     let mut t = Ktap::plan(tests.len());
     if let Err(e) = lo_up() {
         println!("    # cannot bring lo up: {e}");
@@ -140,6 +140,14 @@ const BATCH_TESTS: &[(&str, Test)] = &[
 const TCP_TESTS: &[(&str, Test)] = &[
     ("tcp_token_sends_to_the_peer_and_freezes_the_mss", tcp_token_sends_to_the_peer_and_freezes_the_mss),
     ("tcp_customize_needs_a_connected_tcp_socket", tcp_customize_needs_a_connected_tcp_socket),
+];
+
+/// The generic netlink family (`netspec::instances`, `instance`, `stats`).
+const NETLINK_TESTS: &[(&str, Test)] = &[
+    ("stats_count_misses_and_hits", stats_count_misses_and_hits),
+    ("instances_list_the_token_s_instance_until_its_last_token_goes", instances_list_the_token_s_instance_until_its_last_token_goes),
+    ("instances_are_scoped_to_the_caller_s_uid", instances_are_scoped_to_the_caller_s_uid),
+    ("instances_and_stats_are_scoped_to_the_network_namespace", instances_and_stats_are_scoped_to_the_network_namespace),
 ];
 
 /// `Err(format!(...))` unless `cond`.
@@ -638,6 +646,7 @@ fn scm_rights_passes_a_token_to_a_process_without_the_socket() -> Result<(), Str
     })?;
     let (rx, tx) = pair()?;
     let token = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    let id = info(&token)?.id;
     send_fd(&ours, token.as_fd())?;
     // The child's copy is now the only one.
     drop(token);
@@ -645,6 +654,9 @@ fn scm_rights_passes_a_token_to_a_process_without_the_socket() -> Result<(), Str
     let mut got = [0u8; 2 * ADU];
     let n = rx.recv(&mut got);
     ensure!(n.as_ref().ok() == Some(&ADU) && got[..ADU] == [0x5c; ADU], "the receiver's datagram: {n:?}");
+    // Its last token went with the child.
+    let after = netspec::instance(id).map_err(|e| format!("instance: {e:?}"))?;
+    ensure!(after.is_none(), "instance {id} outlived its last token: {after:?}");
     Ok(())
 }
 
@@ -1128,4 +1140,116 @@ fn tcp_customize_needs_a_connected_tcp_socket() -> Result<(), String> {
     let r = netspec::Context::tcp(&utx).customize();
     ensure!(matches!(&r, Err(Error::Other(e)) if e.raw_os_error() == Some(libc::EPROTOTYPE)), "a UDP socket as TCP: {r:?}");
     Ok(())
+}
+
+fn stats() -> Result<netspec::Stats, String> {
+    netspec::stats().map_err(|e| format!("stats: {e:?}"))
+}
+
+fn instances() -> Result<Vec<netspec::Instance>, String> {
+    netspec::instances().map_err(|e| format!("instances: {e:?}"))
+}
+
+fn stats_count_misses_and_hits() -> Result<(), String> {
+    let (_rx, tx) = pair()?;
+    let before = stats()?;
+    let first = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    let after_miss = stats()?;
+    let second = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    let after_hit = stats()?;
+    ensure!(
+        after_miss.misses == before.misses + 1 && after_miss.hits == before.hits && after_miss.versions == before.versions + 1,
+        "before {before:?}, after a new context {after_miss:?}"
+    );
+    ensure!(
+        after_hit.hits == before.hits + 1 && after_hit.misses == after_miss.misses && after_hit.versions == after_miss.versions,
+        "after a new context {after_miss:?}, after the same again {after_hit:?}"
+    );
+    let max = sysctl("max_versions")?;
+    ensure!(u64::from(after_hit.max_versions) == max, "stats {after_hit:?}, net.netspec.max_versions {max}");
+    drop((first, second));
+    let gone = stats()?;
+    ensure!(gone.versions == before.versions, "after the last token: {gone:?}, before {before:?}");
+    Ok(())
+}
+
+fn instances_list_the_token_s_instance_until_its_last_token_goes() -> Result<(), String> {
+    let (rx, tx) = pair()?;
+    let to: SocketAddr = rx.local_addr().map_err(|e| format!("addr: {e}"))?;
+    let token = customize(netspec::Context::udp(&tx).adu(ADU as u32).destination(to).on(Event::Route, Policy::Invalidate))?;
+    send_arrives(&token, &rx, 0x1f)?;
+    let i = info(&token)?;
+    let listed: Vec<_> = instances()?.into_iter().filter(|inst| inst.info.id == i.id).collect();
+    ensure!(listed.len() == 1, "instance {} listed {} times", i.id, listed.len());
+    ensure!(listed[0].info == i && listed[0].pid == std::process::id(), "listed {:?}, info {i:?}", listed[0]);
+    let one = netspec::instance(i.id).map_err(|e| format!("instance: {e:?}"))?;
+    ensure!(one.as_ref() == Some(&listed[0]), "instance({}): {one:?}", i.id);
+    let clone = token.try_clone().map_err(|e| format!("try_clone: {e}"))?;
+    drop(token);
+    let still = netspec::instance(i.id).map_err(|e| format!("instance: {e:?}"))?;
+    ensure!(still.is_some(), "instance {} gone while a descriptor of its token is open", i.id);
+    drop(clone);
+    let gone = netspec::instance(i.id).map_err(|e| format!("instance: {e:?}"))?;
+    ensure!(gone.is_none(), "instance {} after its last token: {gone:?}", i.id);
+    ensure!(instances()?.iter().all(|inst| inst.info.id != i.id), "instance {} still listed", i.id);
+    let none = netspec::instance(0).map_err(|e| format!("instance(0): {e:?}"))?;
+    ensure!(none.is_none(), "instance(0): {none:?}");
+    Ok(())
+}
+
+fn instances_are_scoped_to_the_caller_s_uid() -> Result<(), String> {
+    let (_rx, tx) = pair()?;
+    let roots = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    let root_id = info(&roots)?.id;
+    fork_child(|| {
+        become_nobody()?;
+        let (rx, tx) = pair()?;
+        let token = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+        send_arrives(&token, &rx, 0x2e)?;
+        let mine = info(&token)?;
+        let listed = instances()?;
+        let me = std::process::id();
+        ensure!(
+            listed.iter().any(|inst| inst.info == mine) && listed.iter().all(|inst| inst.pid == me),
+            "nobody lists {listed:?}, its own is {mine:?}"
+        );
+        // root's instance is there, and not nobody's to see.
+        let other = netspec::instance(root_id).map_err(|e| format!("instance: {e:?}"))?;
+        ensure!(other.is_none(), "nobody sees root's instance {root_id}: {other:?}");
+        Ok(())
+    })?
+    .wait()?;
+    // And root sees it still.
+    let seen = netspec::instance(root_id).map_err(|e| format!("instance: {e:?}"))?;
+    ensure!(seen.is_some(), "root lost sight of its instance {root_id}");
+    Ok(())
+}
+
+fn instances_and_stats_are_scoped_to_the_network_namespace() -> Result<(), String> {
+    let (_rx, tx) = pair()?;
+    let outside = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+    let outside_id = info(&outside)?.id;
+    fork_child(|| {
+        // SAFETY: no pointers; a single-threaded process may unshare.
+        ensure!(unsafe { libc::unshare(libc::CLONE_NEWNET) } == 0, "unshare: {}", io::Error::last_os_error());
+        lo_up().map_err(|e| format!("lo in the new namespace: {e}"))?;
+        let fresh = stats()?;
+        ensure!(fresh.hits == 0 && fresh.misses == 0 && fresh.versions == 0, "a new namespace's stats: {fresh:?}");
+        ensure!(instances()?.is_empty(), "a new namespace lists instances");
+        let (rx, tx) = pair()?;
+        let token = customize(netspec::Context::udp(&tx).adu(ADU as u32))?;
+        send_arrives(&token, &rx, 0x3d)?;
+        let mine = info(&token)?;
+        let listed = instances()?;
+        ensure!(listed.len() == 1 && listed[0].info == mine, "the namespace lists {listed:?}, its one is {mine:?}");
+        let s = stats()?;
+        ensure!(s.misses == 1 && s.hits == 0 && s.versions == 1, "stats: {s:?}");
+        // The outside token, still open here, is not this namespace's.
+        let i = info(&outside)?;
+        ensure!(i.id == outside_id, "the outside token: {i:?}");
+        let here = netspec::instance(outside_id).map_err(|e| format!("instance: {e:?}"))?;
+        ensure!(here.as_ref().is_none_or(|h| h.info == mine), "the outside instance {outside_id} seen here: {here:?}");
+        Ok(())
+    })?
+    .wait()
 }

@@ -15,10 +15,12 @@ pub enum Error {
     /// `ENOSYS`: the running kernel has no `netspec()` system call. Also
     /// what [`set_adu`](crate::set_adu) and [`adu`](crate::adu) report when
     /// `SO_ADU` fails with `ENOPROTOOPT` on a UDP socket, which only a kernel
-    /// without netspec does; [`Error::raw_os_error`] is `ENOSYS` either way.
+    /// without netspec does, and what [`instances`](crate::instances) and
+    /// [`stats`](crate::stats) report when the kernel has no `netspec`
+    /// generic netlink family; [`Error::raw_os_error`] is `ENOSYS` for all.
     #[error(
         "netspec is not available (netspec() fails with ENOSYS, SO_ADU on a UDP \
-         socket with ENOPROTOOPT): the running kernel was built without \
+         socket with ENOPROTOOPT, no \"netspec\" generic netlink family): the running kernel was built without \
          CONFIG_NET_SPECIALIZE or without the netspec patches; boot a kernel with \
          patches/6.12 or patches/6.1 applied and CONFIG_NET_SPECIALIZE=y"
     )]

@@ -74,8 +74,12 @@
 //! Closing the socket (its last descriptor) ends its tokens: sends fail with
 //! `EPIPE` and [`Token::info`] with [`Error::SocketClosed`].
 //!
+//! [`instances`] and [`stats`] read the kernel's `netspec` generic netlink
+//! family: the instances of the caller's network namespace that the caller
+//! may see, and the code manager's counters.
+//!
 //! Architecture invariant: every kernel fact (struct layouts, operation,
-//! protocol, path and flag numbers, `SO_ADU`, the syscall
+//! protocol, path, flag and attribute numbers, `SO_ADU`, the syscall
 //! numbers) comes from `netspec-sys`, which takes them from the series;
 //! this crate adds only safety and meaning.
 
@@ -88,11 +92,13 @@ use std::io;
 
 mod adu;
 mod error;
+mod nl;
 mod policy;
 mod token;
 
 pub use adu::{adu, set_adu};
 pub use error::Error;
+pub use nl::{instance, instances, stats, Instance, Stats};
 pub use policy::{Event, Policies, Policy, PolicySet};
 pub use token::{Context, Info, Path, SendFlags, Token, BATCH_MAX};
 

@@ -303,12 +303,13 @@ fn messages(bytes: usize, adu: u32) -> usize {
     bytes.checked_div(adu as usize).unwrap_or(0)
 }
 
-/// What [`Token::info`] reports (`struct netspec_info`).
+/// What [`Token::info`] reports (`struct netspec_info`), and
+/// [`instances`](crate::instances) for each instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Info {
-    /// The instance's number in its network namespace, as the `netspec`
-    /// generic netlink family reports it.
+    /// The instance's number in its network namespace, as
+    /// [`instance`](crate::instance) takes it.
     pub id: u64,
     /// The protocol of the instance's socket.
     pub protocol: Protocol,

@@ -1,9 +1,10 @@
-//! `query()`, `Context::customize()` (UDP and TCP) and `SO_ADU` against the
-//! kernel these tests run on.
+//! `query()`, `Context::customize()` (UDP and TCP), `SO_ADU` and the
+//! generic netlink family against the kernel these tests run on.
 //!
 //! A build host normally runs a kernel without netspec, where the only right
-//! answer is `NotSupported` (from ENOSYS, or from ENOPROTOOPT for `SO_ADU` on
-//! a UDP socket); on a netspec kernel (a guest) the calls must succeed. Any
+//! answer is `NotSupported` (from ENOSYS, from ENOPROTOOPT for `SO_ADU` on
+//! a UDP socket, or from the netlink controller knowing no `netspec`
+//! family); on a netspec kernel (a guest) the calls must succeed. Any
 //! other result, such as a wrong errno mapping or a wrong syscall number
 //! hitting another call, fails.
 
@@ -17,6 +18,15 @@ fn query_succeeds_or_reports_no_netspec() {
         }
         Err(netspec::Error::NotSupported) => {}
         Err(e) => panic!("query() on this kernel gave neither Ok nor NotSupported: {e:?}"),
+    }
+}
+
+#[test]
+fn stats_and_instances_succeed_or_report_no_netspec() {
+    match (netspec::stats(), netspec::instances()) {
+        (Ok(s), Ok(_)) => assert!(s.max_versions > 0 || s.versions == 0, "{s:?}"),
+        (Err(netspec::Error::NotSupported), Err(netspec::Error::NotSupported)) => {}
+        (s, i) => panic!("the netspec family on this kernel: stats {s:?}, instances {i:?}"),
     }
 }
 
