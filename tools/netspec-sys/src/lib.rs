@@ -1,17 +1,25 @@
-//! Raw bindings to `include/uapi/linux/netspec.h` and the netspec syscall numbers.
+//! Raw bindings to netspec's UAPI and its syscall numbers.
 //!
-//! Nothing here is written by hand: `build.rs` rebuilds the header from the
-//! patches in `patches/6.12/` that create and extend it and runs bindgen on
-//! it, and takes [`SYS_netspec`] and [`SYS_customized_send`] for the target
-//! architecture from `kernel-syscalls.toml`.
-//! Items keep their C names (`netspec_query`, `NETSPEC_OP_QUERY`).
+//! Nothing here is written by hand: `build.rs` takes, from the patches in
+//! `patches/6.12/`,
+//! - `<linux/netspec.h>`: the `netspec()` operations and their structs, the
+//!   paths, events, policies and `customized_send()` flags;
+//! - `<linux/netspec_nl.h>`: the `netspec` generic netlink family (its name,
+//!   version, commands and attributes);
+//! - what the series adds to the target's `<asm/socket.h>`: [`SO_ADU`];
+//!
+//! and runs bindgen on them, and takes [`SYS_netspec`] and
+//! [`SYS_customized_send`] for the target architecture from
+//! `kernel-syscalls.toml`.
+//! Items keep their C names (`netspec_query`, `NETSPEC_OP_QUERY`,
+//! `NETSPEC_A_INST_ID`).
 //!
 //! Architecture invariant: no logic and no safe API (that is the `netspec`
 //! crate); no fact that the series or `kernel-syscalls.toml` already states.
 
 #![no_std]
 
-/// The items of `<linux/netspec.h>`, as bindgen generates them.
+/// The items of the headers, as bindgen generates them.
 #[allow(
     non_camel_case_types,
     non_upper_case_globals,
@@ -31,54 +39,75 @@ mod tests {
     use core::mem::{align_of, offset_of, size_of};
 
     #[test]
-    fn query_struct_is_the_first_published_size() {
+    fn every_struct_is_its_published_size_on_every_abi() {
         assert_eq!(size_of::<netspec_query>(), NETSPEC_QUERY_SIZE_VER0 as usize);
+        assert_eq!(size_of::<netspec_customize>(), NETSPEC_CUSTOMIZE_SIZE_VER0 as usize);
+        assert_eq!(size_of::<netspec_info>(), NETSPEC_INFO_SIZE_VER0 as usize);
         // __aligned_u64: the same layout on 32-bit ABIs, so no compat entry.
         assert_eq!(align_of::<netspec_query>(), 8);
+        assert_eq!(align_of::<netspec_info>(), 8);
+        // No 64-bit member: 4-aligned, also the same on every ABI.
+        assert_eq!(align_of::<netspec_customize>(), 4);
     }
 
     #[test]
-    fn every_struct_is_its_published_size_on_every_abi() {
-        assert_eq!(size_of::<netspec_customize>(), NETSPEC_CUSTOMIZE_SIZE_VER0 as usize);
-        assert_eq!(size_of::<netspec_cancel>(), NETSPEC_CANCEL_SIZE_VER0 as usize);
-        assert_eq!(size_of::<netspec_info>(), NETSPEC_INFO_SIZE_VER3 as usize);
-        // The policy bytes took the place of customize's reserved u64, so the
-        // struct kept its size; with no 64-bit member left it is 4-aligned,
-        // which is also the same on every ABI.
-        assert_eq!(offset_of!(netspec_customize, policy), 48);
-        assert_eq!(align_of::<netspec_customize>(), 4);
-        assert_eq!(align_of::<netspec_info>(), 8);
-        // info only grew at its end.
-        assert_eq!(offset_of!(netspec_info, trips), NETSPEC_INFO_SIZE_VER0 as usize);
-        assert_eq!(offset_of!(netspec_info, policy), 80);
-        assert_eq!(offset_of!(netspec_info, rewrites), NETSPEC_INFO_SIZE_VER1 as usize);
-        assert_eq!(offset_of!(netspec_info, mss), NETSPEC_INFO_SIZE_VER2 as usize);
-        assert_eq!(offset_of!(netspec_info, mss_clamp), 100);
+    fn the_sizes_are_the_published_numbers() {
+        // What the series documents; a change here is an ABI break.
+        assert_eq!(NETSPEC_QUERY_SIZE_VER0, 48);
+        assert_eq!(NETSPEC_CUSTOMIZE_SIZE_VER0, 56);
+        assert_eq!(NETSPEC_INFO_SIZE_VER0, 112);
+        assert_eq!(offset_of!(netspec_customize, policy), 40);
+        assert_eq!(offset_of!(netspec_customize, token), 48);
+        assert_eq!(offset_of!(netspec_info, policy), 48);
+        assert_eq!(offset_of!(netspec_info, id), 104);
+    }
+
+    #[test]
+    fn the_token_is_a_descriptor() {
+        // An int, as open() returns and close() takes.
+        let c = netspec_customize::default();
+        let i = netspec_info::default();
+        let _: core::ffi::c_int = c.token;
+        let _: core::ffi::c_int = i.token;
     }
 
     #[test]
     fn every_event_has_a_policy_byte() {
         let c = netspec_customize::default();
         let i = netspec_info::default();
-        assert!((NETSPEC_EVENTS as usize) <= c.policy.len());
-        assert_eq!(c.policy.len(), i.policy.len());
-        // Policies are bytes: every one must fit.
-        assert!(NETSPEC_POLICY_REINFORCE <= u8::MAX.into());
+        let q = netspec_query::default();
+        const { assert!(NETSPEC_EVENTS <= NETSPEC_POLICY_SLOTS) };
+        assert_eq!(c.policy.len(), NETSPEC_POLICY_SLOTS as usize);
+        assert_eq!(i.policy.len(), NETSPEC_POLICY_SLOTS as usize);
+        assert_eq!(q.policies.len(), NETSPEC_POLICY_SLOTS as usize);
+        // Policies are bytes in customize and info, and bits of a byte in
+        // query: every one must fit both.
+        const { assert!(NETSPEC_POLICY_REINFORCE < u8::BITS) };
     }
 
     #[test]
-    fn so_adu_is_a_define_bindgen_keeps() {
-        // A #define, not an enum: bindgen must still emit it, as the one
-        // number on every architecture.
+    fn send_flags_are_netspec_s_own_bits() {
+        assert_eq!(NETSPEC_SEND_DONTWAIT, 1);
+        assert_eq!(NETSPEC_SEND_BATCH, 2);
+        assert_eq!(NETSPEC_BATCH_MAX, 1024);
+    }
+
+    #[test]
+    fn so_adu_comes_from_the_series_asm_socket_h() {
+        // A #define the series adds to <asm/socket.h>, the same number on
+        // every architecture.
         assert_eq!(SO_ADU, 0x4e53);
     }
 
     #[test]
-    fn send_batch_and_batch_max_are_defines_bindgen_keeps() {
-        // The flag is a bit no MSG_* flag uses, the same on every
-        // architecture; the limit is sendmmsg()'s UIO_MAXIOV.
-        assert_eq!(NETSPEC_SEND_BATCH, 0x0100_0000);
-        assert_eq!(NETSPEC_BATCH_MAX, 1024);
+    fn the_generic_netlink_family_is_the_series() {
+        assert_eq!(NETSPEC_FAMILY_NAME, b"netspec\0");
+        const { assert!(NETSPEC_FAMILY_VERSION >= 1) };
+        assert_eq!(NETSPEC_A_INST_ID, 1);
+        assert_eq!(NETSPEC_A_STATS_HITS, 1);
+        const { assert!(NETSPEC_CMD_INST_GET >= 1 && NETSPEC_CMD_STATS_GET > NETSPEC_CMD_INST_GET) };
+        assert_eq!(NETSPEC_A_INST_MAX, NETSPEC_A_INST_REWRITES);
+        assert_eq!(NETSPEC_A_STATS_MAX, NETSPEC_A_STATS_PAD);
     }
 
     #[test]

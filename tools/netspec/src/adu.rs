@@ -53,7 +53,8 @@ pub fn adu(socket: &impl AsFd) -> io::Result<u32> {
     u32::try_from(value).map_err(|_| io::Error::from_raw_os_error(libc::ERANGE))
 }
 
-/// A `#define` in the UAPI header, so bindgen makes it a `u32`.
+/// A `#define` the series adds to `<asm/socket.h>`, so bindgen makes it a
+/// `u32`.
 const SO_ADU: c_int = sys::SO_ADU as c_int;
 
 /// `ENOPROTOOPT` from `SO_ADU` means a socket that is not UDP, or a kernel

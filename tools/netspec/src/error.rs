@@ -5,27 +5,30 @@ use std::io;
 /// Why a `netspec()` call failed.
 ///
 /// The variants are the errnos the UAPI header documents for every
-/// operation, and `ENOTCONN`, which a caller of
-/// [`Context::tcp`](crate::Context::tcp) branches on (connect, then
-/// customize again); anything else is [`Error::Other`].
+/// operation, and those a caller branches on: `ENOTCONN` (a TCP socket to
+/// connect first), `EPIPE` (the socket is gone), `EBADF` (not a token) and
+/// `EPERM` (a policy only an administrator may ask for); anything else is
+/// [`Error::Other`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// `ENOSYS`: the running kernel has no `netspec()` system call. Also
     /// what [`set_adu`](crate::set_adu) and [`adu`](crate::adu) report when
     /// `SO_ADU` fails with `ENOPROTOOPT` on a UDP socket, which only a kernel
-    /// without netspec does; [`Error::raw_os_error`] is `ENOSYS` either way.
+    /// without netspec does, and what [`instances`](crate::instances) and
+    /// [`stats`](crate::stats) report when the kernel has no `netspec`
+    /// generic netlink family; [`Error::raw_os_error`] is `ENOSYS` for all.
     #[error(
         "netspec is not available (netspec() fails with ENOSYS, SO_ADU on a UDP \
-         socket with ENOPROTOOPT): the running kernel was built without \
+         socket with ENOPROTOOPT, no \"netspec\" generic netlink family): the running kernel was built without \
          CONFIG_NET_SPECIALIZE or without the netspec patches; boot a kernel with \
          patches/6.12 or patches/6.1 applied and CONFIG_NET_SPECIALIZE=y"
     )]
     NotSupported,
-    /// `EOPNOTSUPP`: the kernel has netspec but not this operation (it is
-    /// older than this crate; [`crate::query`] says which it has), or not
-    /// what customize asked for: [`Policy::Reinforce`](crate::Policy::Reinforce)
-    /// of [`Event::Route`](crate::Event::Route) on a kernel without
+    /// `EOPNOTSUPP`: the kernel has netspec but not this operation
+    /// ([`crate::query`] says which it has), or not what customize asked
+    /// for: [`Policy::Reinforce`](crate::Policy::Reinforce) of
+    /// [`Event::Route`](crate::Event::Route) on a kernel without
     /// `CONFIG_NETFILTER`.
     #[error(
         "the kernel's netspec() does not support this (EOPNOTSUPP): an operation \
@@ -55,6 +58,30 @@ pub enum Error {
          connect() or accept() returns it"
     )]
     NotConnected,
+    /// `EPIPE`: the token's socket has been closed (its last descriptor),
+    /// so the token can only be dropped; or customize of a socket shut down
+    /// for sending. [`Token::send`](crate::Token::send) reports it as an
+    /// `io::Error` of kind [`BrokenPipe`](io::ErrorKind::BrokenPipe).
+    #[error(
+        "the socket is closed (EPIPE): a token's socket was closed, so the token \
+         can only be dropped; or customize of a socket shut down for sending"
+    )]
+    SocketClosed,
+    /// `EBADF`: a descriptor that is not a token, given as one
+    /// ([`Token::try_from`](crate::Token::try_from)).
+    #[error("not a netspec token (EBADF): the descriptor is not one NETSPEC_OP_CUSTOMIZE returned")]
+    NotAToken,
+    /// `EPERM`: customize asked for what only the socket's network
+    /// namespace's administrator may: [`Policy::Reinforce`](crate::Policy::Reinforce)
+    /// of [`Event::Route`](crate::Event::Route) without `CAP_NET_ADMIN`
+    /// there.
+    #[error(
+        "netspec() needs CAP_NET_ADMIN in the socket's network namespace for this \
+         (EPERM): Policy::Reinforce of Event::Route hooks every packet of the \
+         namespace; ask for Policy::Respecialize, or have the namespace's \
+         administrator make reinforce its default (sysctl net.netspec.route_policy)"
+    )]
+    PermissionDenied,
     /// `E2BIG`: the argument struct is larger than the kernel's and a byte
     /// past the kernel's struct is not zero, or it is larger than a page.
     #[error(
@@ -80,6 +107,9 @@ impl Error {
             libc::ENOTCONN => Error::NotConnected,
             libc::E2BIG => Error::TooBig,
             libc::EFAULT => Error::Fault,
+            libc::EPIPE => Error::SocketClosed,
+            libc::EBADF => Error::NotAToken,
+            libc::EPERM => Error::PermissionDenied,
             _ => Error::Other(io::Error::from_raw_os_error(errno)),
         }
     }
@@ -93,6 +123,9 @@ impl Error {
             Error::NotConnected => Some(libc::ENOTCONN),
             Error::TooBig => Some(libc::E2BIG),
             Error::Fault => Some(libc::EFAULT),
+            Error::SocketClosed => Some(libc::EPIPE),
+            Error::NotAToken => Some(libc::EBADF),
+            Error::PermissionDenied => Some(libc::EPERM),
             Error::Other(e) => e.raw_os_error(),
         }
     }
@@ -108,6 +141,9 @@ impl From<Error> for io::Error {
             Error::NotSupported | Error::UnknownOperation => io::ErrorKind::Unsupported,
             Error::InvalidArgument | Error::TooBig | Error::Fault => io::ErrorKind::InvalidInput,
             Error::NotConnected => io::ErrorKind::NotConnected,
+            Error::SocketClosed => io::ErrorKind::BrokenPipe,
+            Error::NotAToken => io::ErrorKind::InvalidInput,
+            Error::PermissionDenied => io::ErrorKind::PermissionDenied,
         };
         io::Error::new(kind, e)
     }
@@ -158,8 +194,18 @@ mod tests {
         check(libc::ENOTCONN, "NotConnected", NotConnected);
         check(libc::E2BIG, "TooBig", InvalidInput);
         check(libc::EFAULT, "Fault", InvalidInput);
-        check(libc::EPERM, "Other", PermissionDenied);
+        check(libc::EPIPE, "SocketClosed", BrokenPipe);
+        check(libc::EBADF, "NotAToken", InvalidInput);
+        check(libc::EPERM, "PermissionDenied", PermissionDenied);
+        check(libc::EACCES, "Other", PermissionDenied);
         check(libc::ENOMEM, "Other", OutOfMemory);
+    }
+
+    #[test]
+    fn permission_denied_names_the_capability_and_the_way_out() {
+        let message = Error::PermissionDenied.to_string();
+        assert!(message.contains("CAP_NET_ADMIN"), "{message}");
+        assert!(message.contains("Policy::Respecialize"), "{message}");
     }
 
     #[test]

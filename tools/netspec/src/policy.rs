@@ -6,12 +6,25 @@ use std::fmt;
 /// A change that breaks an invariant of a specialized path
 /// (`enum netspec_event`); see [`Context::on`](crate::Context::on).
 ///
-/// Closing the socket is not one: it always ends the tokens (`EBADF`).
+/// Closing the socket is not one: it always ends the tokens (`EPIPE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Event {
-    /// `NETSPEC_EVENT_SOCKET`: a `setsockopt()` (at any level, [`set_adu`]
-    /// included) or `connect()` on the socket.
+    /// `NETSPEC_EVENT_SOCKET`: a change of a socket option the instance
+    /// froze, or of the socket's addresses: a `setsockopt()` or `connect()`,
+    /// or the same change made by a BPF program (`bpf_setsockopt()`).
+    /// [`Policy::Reject`] refuses it in `setsockopt()` or `connect()`; the
+    /// other policies act on the next send, which compares the socket with
+    /// the state the instance froze.
+    ///
+    /// A UDP/IPv4 instance freezes `SO_BINDTODEVICE`, `SO_BINDTOIFINDEX`,
+    /// `SO_MARK`, `SO_NO_CHECK`, `SO_TIMESTAMPING`, `SO_DONTROUTE`, `SO_ADU`
+    /// ([`set_adu`]), `IP_TOS`, `IP_MTU_DISCOVER`, `IP_OPTIONS`,
+    /// `IP_UNICAST_IF`, `IP_TRANSPARENT`, `IP_FREEBIND`, `UDP_CORK`,
+    /// `UDP_SEGMENT` and the socket's connection; a TCP instance,
+    /// `TCP_MAXSEG`. Every other option changes freely and takes effect on
+    /// the next send, as for `send()`: `IP_TTL`, `SO_PRIORITY`, the buffer
+    /// sizes.
     ///
     /// [`set_adu`]: crate::set_adu
     Socket,
@@ -41,7 +54,7 @@ impl Event {
         }
     }
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self.number() as usize
     }
 }
@@ -60,17 +73,21 @@ pub enum Policy {
     #[default]
     Default,
     /// `NETSPEC_POLICY_REJECT` ([`Event::Socket`] only): the change fails
-    /// with `EBUSY` while the instance is specialized.
+    /// with `EBUSY` while the instance is specialized. A change that cannot
+    /// be refused (one a BPF program made, or one that raced the customize)
+    /// is handled as [`Policy::Invalidate`].
     Reject,
     /// `NETSPEC_POLICY_INVALIDATE`: the instance goes to the generic path for
     /// good, and its tokens keep sending through it; the next customize of
-    /// the same context specializes for the new state.
+    /// the same context specializes for the new state. The send that finds
+    /// the change is a trip and a [`fallback`](crate::Info::fallbacks); the
+    /// sends after it are the generic path's own.
     Invalidate,
-    /// `NETSPEC_POLICY_RESPECIALIZE` ([`Event::Route`] and [`Event::Mss`]):
-    /// the instance is specialized for the new state. For the route, the
-    /// route is resolved again ([`Info::reroutes`](crate::Info::reroutes));
-    /// for the MSS, the new MSS is frozen ([`Info::mss`](crate::Info::mss)),
-    /// which counts as a trip.
+    /// `NETSPEC_POLICY_RESPECIALIZE`: the instance is specialized for the
+    /// new state. For the socket, it is rebuilt for the socket's new options
+    /// (a trip); for the route, the route is resolved again
+    /// ([`Info::reroutes`](crate::Info::reroutes)); for the MSS, the new MSS
+    /// is frozen ([`Info::mss`](crate::Info::mss)), which counts as a trip.
     Respecialize,
     /// `NETSPEC_POLICY_REINFORCE` ([`Event::Route`] and [`Event::Mss`]): the
     /// instance keeps the state it was specialized for, and a reinforcement
@@ -78,7 +95,11 @@ pub enum Policy {
     ///
     /// For the route, a netfilter hook rewrites the instance's packets
     /// (route, TTL, DF bit) to what the current route gives them
-    /// ([`Info::rewrites`](crate::Info::rewrites)); customize fails with
+    /// ([`Info::rewrites`](crate::Info::rewrites)). A hook on every packet
+    /// of the namespace is its administrator's to ask for: customize fails
+    /// with [`Error::PermissionDenied`](crate::Error::PermissionDenied)
+    /// (`EPERM`) without `CAP_NET_ADMIN` in the socket's network namespace
+    /// (a namespace default of reinforce applies to anyone), and with
     /// [`Error::UnknownOperation`](crate::Error::UnknownOperation)
     /// (`EOPNOTSUPP`) on a kernel without `CONFIG_NETFILTER`.
     ///
@@ -93,7 +114,17 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// The policy's number, its byte in the UAPI structs.
+    /// Every policy this crate knows, in number order.
+    pub const ALL: &'static [Policy] = &[
+        Policy::Default,
+        Policy::Reject,
+        Policy::Invalidate,
+        Policy::Respecialize,
+        Policy::Reinforce,
+    ];
+
+    /// The policy's number, its byte in the UAPI structs and its bit in
+    /// [`PolicySet`].
     pub fn number(self) -> u8 {
         // The UAPI numbers are bytes; the netspec-sys tests check they fit.
         match self {
@@ -106,7 +137,7 @@ impl Policy {
         }
     }
 
-    fn from_raw(raw: u8) -> Policy {
+    pub(crate) fn from_raw(raw: u8) -> Policy {
         match u32::from(raw) {
             sys::NETSPEC_POLICY_DEFAULT => Policy::Default,
             sys::NETSPEC_POLICY_REJECT => Policy::Reject,
@@ -117,6 +148,12 @@ impl Policy {
         }
     }
 }
+
+crate::bit_set!(
+    /// The policies an event takes, as [`Query::policies`](crate::Query::policies)
+    /// reports them: bit n set for policy number n.
+    PolicySet of Policy, "policy"
+);
 
 /// A policy for every [`Event`], as asked for or as the kernel resolved them
 /// (the `policy` bytes of `struct netspec_customize` and `struct netspec_info`).
@@ -189,6 +226,19 @@ mod tests {
         check(sys::NETSPEC_POLICY_RESPECIALIZE as u8, Policy::Respecialize);
         check(sys::NETSPEC_POLICY_REINFORCE as u8, Policy::Reinforce);
         check(200, Policy::Unknown(200));
+    }
+
+    #[test]
+    fn policy_sets_are_bits_of_the_policy_numbers() {
+        for &p in Policy::ALL {
+            assert_eq!(Policy::from_raw(p.number()), p);
+        }
+        let socket = PolicySet::from_bits(0b1110);
+        assert_eq!(format!("{socket:?}"), "{Reject, Invalidate, Respecialize}");
+        assert!(!socket.contains(Policy::Default) && !socket.contains(Policy::Reinforce));
+        let newer = PolicySet::from_bits(1 << sys::NETSPEC_POLICY_REINFORCE | 1 << 6);
+        assert!(newer.contains(Policy::Unknown(6)));
+        assert_eq!(format!("{newer:?}"), "{Reinforce, 0x40}");
     }
 
     #[test]

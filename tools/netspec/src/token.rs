@@ -2,9 +2,11 @@
 
 use crate::{netspec, sys, Error, Event, Policies, Policy, Protocol};
 use std::ffi::c_long;
+use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::ops::BitOr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// The send path behind a token (`enum netspec_path`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,13 +27,89 @@ pub enum Path {
 }
 
 impl Path {
-    fn from_raw(raw: u32) -> Path {
+    /// Every path this crate knows, in number order.
+    pub const ALL: &'static [Path] = &[Path::Generic, Path::Udp4, Path::Tcp];
+
+    /// The path's number, which is also its bit in [`PathSet`](crate::PathSet).
+    pub fn number(self) -> u32 {
+        match self {
+            Path::Generic => sys::NETSPEC_PATH_GENERIC,
+            Path::Udp4 => sys::NETSPEC_PATH_UDP4,
+            Path::Tcp => sys::NETSPEC_PATH_TCP,
+            Path::Unknown(n) => n,
+        }
+    }
+
+    pub(crate) fn from_raw(raw: u32) -> Path {
         match raw {
             sys::NETSPEC_PATH_GENERIC => Path::Generic,
             sys::NETSPEC_PATH_UDP4 => Path::Udp4,
             sys::NETSPEC_PATH_TCP => Path::Tcp,
             other => Path::Unknown(other),
         }
+    }
+}
+
+/// The flags of one `customized_send()` call (`enum netspec_send_flags`):
+/// netspec's own, not `MSG_*` flags, which the call refuses (`EINVAL`).
+///
+/// [`Token::send`] and its siblings set them for you;
+/// [`Token::send_with_flags`] takes them as they are, and
+/// [`Query::send_flags`](crate::Query::send_flags) reports those the kernel
+/// takes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SendFlags(u32);
+
+impl SendFlags {
+    /// `NETSPEC_SEND_DONTWAIT`: do not block, as `MSG_DONTWAIT` on `send()`.
+    pub const DONTWAIT: SendFlags = SendFlags(sys::NETSPEC_SEND_DONTWAIT);
+    /// `NETSPEC_SEND_BATCH`: the buffer holds a batch of messages of the
+    /// token's ADU; see [`Token::send_batch`].
+    pub const BATCH: SendFlags = SendFlags(sys::NETSPEC_SEND_BATCH);
+
+    /// No flag.
+    pub const fn empty() -> Self {
+        SendFlags(0)
+    }
+
+    /// Exactly these bits, known to this crate or not.
+    pub const fn from_bits(bits: u32) -> Self {
+        SendFlags(bits)
+    }
+
+    /// The raw bits.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: SendFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl BitOr for SendFlags {
+    type Output = SendFlags;
+    fn bitor(self, other: SendFlags) -> SendFlags {
+        SendFlags(self.0 | other.0)
+    }
+}
+
+/// `{DONTWAIT, BATCH}`, then any unknown bits in hex.
+impl fmt::Debug for SendFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut set = f.debug_set();
+        let mut rest = self.0;
+        for (name, flag) in [("DONTWAIT", SendFlags::DONTWAIT), ("BATCH", SendFlags::BATCH)] {
+            if self.contains(flag) {
+                set.entry(&format_args!("{name}"));
+                rest &= !flag.0;
+            }
+        }
+        if rest != 0 {
+            set.entry(&format_args!("{rest:#x}"));
+        }
+        set.finish()
     }
 }
 
@@ -48,6 +126,7 @@ pub struct Context<'fd> {
     adu: u32,
     destination: Option<SocketAddr>,
     dont_wait: bool,
+    no_signal: bool,
     policies: Policies,
 }
 
@@ -69,9 +148,9 @@ impl<'fd> Context<'fd> {
     ///
     /// Its token takes [`Path::Tcp`]: the connection's MSS is frozen at
     /// customize time ([`Info::mss`], what `TCP_MAXSEG` reports) and guarded
-    /// by the [`Event::Mss`] policy; a `setsockopt()` on the socket, such as
-    /// `TCP_MAXSEG`, is an [`Event::Socket`] like any other. A socket that is
-    /// not connected (yet, or a listening one) fails to customize with
+    /// by the [`Event::Mss`] policy; `TCP_MAXSEG` is the one socket option a
+    /// TCP instance freezes ([`Event::Socket`]). A socket that is not
+    /// connected (yet, or a listening one) fails to customize with
     /// [`Error::NotConnected`]; a TCP context takes no
     /// [`destination`](Context::destination).
     ///
@@ -88,6 +167,7 @@ impl<'fd> Context<'fd> {
             adu: 0,
             destination: None,
             dont_wait: false,
+            no_signal: false,
             policies: Policies::default(),
         }
     }
@@ -98,8 +178,10 @@ impl<'fd> Context<'fd> {
     /// context without one still takes [`Path::Tcp`], and its sends any
     /// length. An ADU other than the socket's fails to customize
     /// ([`Error::InvalidArgument`]); 0 takes the socket's. The most is what
-    /// one datagram holds for UDP, 65535 for TCP (`EMSGSIZE` above). A TCP
-    /// ADU that is a multiple of the MSS ([`Info::mss`]) makes segments that
+    /// one datagram holds for UDP, 65535 for TCP (`EMSGSIZE` above); a UDP
+    /// ADU too large for the specialized path's linear buffer (about 16 KB
+    /// on a device with scatter-gather) takes the generic path. A TCP ADU
+    /// that is a multiple of the MSS ([`Info::mss`]) makes segments that
     /// never straddle two messages.
     ///
     /// [`set_adu`]: crate::set_adu
@@ -115,8 +197,13 @@ impl<'fd> Context<'fd> {
     /// `net.netspec.socket_policy`, [`Policy::Reject`] unless changed,
     /// `net.netspec.route_policy` and `net.netspec.mss_policy`, both
     /// [`Policy::Respecialize`]). A policy the event does not take fails to
-    /// customize ([`Error::InvalidArgument`]).
+    /// customize ([`Error::InvalidArgument`]; [`Query::takes`] says which it
+    /// takes), and so does [`Policy::Reinforce`] of [`Event::Route`] without
+    /// `CAP_NET_ADMIN` in the socket's network namespace
+    /// ([`Error::PermissionDenied`]).
     /// Only contexts with the same policies share an instance.
+    ///
+    /// [`Query::takes`]: crate::Query::takes
     pub fn on(mut self, event: Event, policy: Policy) -> Self {
         self.policies = self.policies.with(event, policy);
         self
@@ -137,29 +224,44 @@ impl<'fd> Context<'fd> {
         self
     }
 
-    /// Asks the kernel for a token (`NETSPEC_OP_CUSTOMIZE`).
+    /// No `SIGPIPE`: every send behaves as with `MSG_NOSIGNAL`, which
+    /// matters for a TCP connection its peer has closed (Rust programs
+    /// ignore `SIGPIPE` anyway, unless they restored it).
+    pub fn no_signal(mut self, no_signal: bool) -> Self {
+        self.no_signal = no_signal;
+        self
+    }
+
+    /// Asks the kernel for a token (`NETSPEC_OP_CUSTOMIZE`): a new
+    /// descriptor, close-on-exec.
     ///
-    /// The errors are those of `<linux/netspec.h>`: `EBADF`, `ENOTSOCK`,
+    /// The errors are those of `<linux/netspec.h>`: `ENOTSOCK`,
     /// `EPROTOTYPE` (not a socket of the context's protocol: a TCP socket in
     /// [`Context::udp`], a UDP one in [`Context::tcp`]), `ENOTCONN`
     /// ([`Error::NotConnected`]: a TCP socket that is not connected),
     /// `EAFNOSUPPORT` (a destination of another family), `EDESTADDRREQ`
     /// (unconnected UDP, no destination), `EMSGSIZE` (ADU too large),
-    /// `EMFILE` (too many tokens), `EINVAL` ([`Error::InvalidArgument`]: a
-    /// policy its event does not take, an ADU other than the socket's
-    /// `SO_ADU`, a destination on a TCP context), `EOPNOTSUPP`
-    /// ([`Error::UnknownOperation`]: [`Policy::Reinforce`] of
-    /// [`Event::Route`] on a kernel without `CONFIG_NETFILTER`), or what the
-    /// LSM says about sending on the socket. A kernel older than TCP
-    /// customization fails a TCP context with `EPROTONOSUPPORT`
-    /// ([`Error::Other`]; [`crate::query`] says whether it
-    /// [can specialize](crate::Query::can_specialize) [`Protocol::Tcp`]).
+    /// `EPIPE` ([`Error::SocketClosed`]: the socket is shut down for
+    /// sending), `EMFILE` (no free descriptor, see `RLIMIT_NOFILE`),
+    /// `EINVAL` ([`Error::InvalidArgument`]: a policy its event does not
+    /// take, an ADU other than the socket's `SO_ADU`, a destination on a TCP
+    /// context), `EPERM` ([`Error::PermissionDenied`]: [`Policy::Reinforce`]
+    /// of [`Event::Route`] without `CAP_NET_ADMIN`), `EOPNOTSUPP`
+    /// ([`Error::UnknownOperation`]: that policy on a kernel without
+    /// `CONFIG_NETFILTER`), or what the LSM says about sending on the socket.
     pub fn customize(&self) -> Result<Token, Error> {
+        let mut send_flags = 0;
+        if self.dont_wait {
+            send_flags |= libc::MSG_DONTWAIT as u32;
+        }
+        if self.no_signal {
+            send_flags |= libc::MSG_NOSIGNAL as u32;
+        }
         let mut c = sys::netspec_customize {
             fd: self.fd.as_raw_fd(),
             protocol: self.protocol.number(),
             adu: self.adu,
-            send_flags: if self.dont_wait { libc::MSG_DONTWAIT as u32 } else { 0 },
+            send_flags,
             ..Default::default()
         };
         self.policies.write_raw(&mut c.policy);
@@ -177,9 +279,12 @@ impl<'fd> Context<'fd> {
             }
         }
         let token = netspec(sys::NETSPEC_OP_CUSTOMIZE, &mut c)?;
+        // SAFETY: a successful customize returns a new descriptor, the
+        // token, which nothing else in this process owns yet.
+        let fd = unsafe { OwnedFd::from_raw_fd(token as RawFd) };
         Ok(Token {
-            id: token as u32,
-            pid: std::process::id(),
+            fd,
+            protocol: self.protocol,
             path: Path::from_raw(c.path),
             adu: c.adu,
             policies: Policies::from_raw(&c.policy),
@@ -198,17 +303,41 @@ fn messages(bytes: usize, adu: u32) -> usize {
     bytes.checked_div(adu as usize).unwrap_or(0)
 }
 
-/// What [`Token::info`] reports (`struct netspec_info`).
+/// What [`Token::info`] reports (`struct netspec_info`), and
+/// [`instances`](crate::instances) for each instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Info {
+    /// The instance's number in its network namespace, as
+    /// [`instance`](crate::instance) takes it.
+    pub id: u64,
+    /// The protocol of the instance's socket.
+    pub protocol: Protocol,
     /// The path sends take now.
     pub path: Path,
     /// The fixed message size, 0 for any.
     pub adu: u32,
+    /// Every send applies `MSG_DONTWAIT` ([`Context::dont_wait`]).
+    pub dont_wait: bool,
+    /// Every send applies `MSG_NOSIGNAL` ([`Context::no_signal`]).
+    pub no_signal: bool,
     /// The destination, when the context names one (not the connected peer).
     pub destination: Option<SocketAddr>,
-    /// Tokens, in every process, that share this instance.
+    /// Tokens, in every process, that share this instance: one per
+    /// customize. A descriptor duplicated from a token ([`Token::try_clone`],
+    /// `fork()`, `SCM_RIGHTS`) is the same token.
     pub users: u32,
+    /// The instance's policies, as [`Token::policies`] reported them.
+    pub policies: Policies,
+    /// The MSS a [`Path::Tcp`] instance holds frozen: the connection's
+    /// `TCP_MAXSEG` when it was frozen, at customize time or by
+    /// [`Policy::Respecialize`] of [`Event::Mss`]. 0 for other paths (an
+    /// invalidated TCP instance included).
+    pub mss: u32,
+    /// The MSS option value that the instance's [`Policy::Reinforce`] of
+    /// [`Event::Mss`] clamps the connection to, the frozen MSS plus the TCP
+    /// and IP options every segment carries; 0 for no clamp.
+    pub mss_clamp: u32,
     /// Messages sent through the instance.
     pub sends: u64,
     /// Of those, messages a specialized instance sent through the generic
@@ -217,50 +346,73 @@ pub struct Info {
     /// Times the instance resolved its route again.
     pub reroutes: u64,
     /// Events that broke an invariant of the specialized instance: changes
-    /// its [`Policy::Reject`] refused, its invalidation, the installing of
-    /// its [`Policy::Reinforce`] reinforcement (the MSS clamp included), and
-    /// the MSS frozen again under [`Policy::Respecialize`].
+    /// its [`Policy::Reject`] refused, its invalidation, its
+    /// respecializations, and the installing of its [`Policy::Reinforce`]
+    /// reinforcement (the MSS clamp included).
     pub trips: u64,
-    /// The instance's policies, as [`Token::policies`] reported them.
-    pub policies: Policies,
     /// Packets of the instance that its reinforcement rewrote to the current
-    /// route ([`Policy::Reinforce`] of [`Event::Route`]); 0 on a kernel
-    /// older than the field.
+    /// route ([`Policy::Reinforce`] of [`Event::Route`]).
     pub rewrites: u64,
-    /// The MSS a [`Path::Tcp`] instance holds frozen: the connection's
-    /// `TCP_MAXSEG` when it was frozen, at customize time or by
-    /// [`Policy::Respecialize`] of [`Event::Mss`]. 0 for other paths (an
-    /// invalidated TCP instance included) and on a kernel older than the
-    /// field.
-    pub mss: u32,
-    /// The MSS option value that the instance's [`Policy::Reinforce`] of
-    /// [`Event::Mss`] clamps the connection to, the frozen MSS plus the TCP
-    /// and IP options every segment carries; 0 for no clamp and on a kernel
-    /// older than the field.
-    pub mss_clamp: u32,
 }
 
-/// A customized send path, valid in the process that made it.
+impl Info {
+    fn from_raw(i: &sys::netspec_info) -> Info {
+        Info {
+            id: i.id,
+            protocol: Protocol::from_raw(i.protocol),
+            path: Path::from_raw(i.path),
+            adu: i.adu,
+            dont_wait: i.send_flags & libc::MSG_DONTWAIT as u32 != 0,
+            no_signal: i.send_flags & libc::MSG_NOSIGNAL as u32 != 0,
+            destination: destination(i.family, u16::from_be(i.port), &i.addr),
+            users: i.users,
+            policies: Policies::from_raw(&i.policy),
+            mss: i.mss,
+            mss_clamp: i.mss_clamp,
+            sends: i.sends,
+            fallbacks: i.fallbacks,
+            reroutes: i.reroutes,
+            trips: i.trips,
+            rewrites: i.rewrites,
+        }
+    }
+}
+
+/// The destination of a context, from its family, port (host order) and
+/// address bytes; `None` for the connected peer (`AF_UNSPEC`).
+pub(crate) fn destination(family: u16, port: u16, addr: &[u8]) -> Option<SocketAddr> {
+    let ip = match i32::from(family) {
+        libc::AF_INET => IpAddr::from(<[u8; 4]>::try_from(addr.get(..4)?).ok()?),
+        libc::AF_INET6 => IpAddr::from(<[u8; 16]>::try_from(addr.get(..16)?).ok()?),
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+/// A customized send path: a token, the file descriptor
+/// `NETSPEC_OP_CUSTOMIZE` returned.
 ///
-/// Dropping it cancels it; in a forked child, which cannot use it, dropping
-/// it does nothing.
+/// Dropping it closes the descriptor. The instance behind it goes with its
+/// last token, which may live in another process: a forked child inherits
+/// the descriptor, and a token passed with `SCM_RIGHTS` is adopted with
+/// [`Token::try_from`].
 #[derive(Debug)]
 pub struct Token {
-    id: u32,
-    pid: u32,
+    fd: OwnedFd,
+    protocol: Protocol,
     path: Path,
     adu: u32,
     policies: Policies,
 }
 
 impl Token {
-    /// The token's number, as `customized_send()` takes it.
-    pub fn id(&self) -> u32 {
-        self.id
+    /// The protocol of the token's socket.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
     }
 
-    /// The path the kernel chose at customize time; [`Token::info`] tells
-    /// the path now.
+    /// The path the kernel chose at customize time (or when the token was
+    /// adopted with [`Token::try_from`]); [`Token::info`] tells the path now.
     pub fn path(&self) -> Path {
         self.path
     }
@@ -278,22 +430,23 @@ impl Token {
 
     /// Sends one message (`customized_send()`); returns its length.
     ///
-    /// Fails with `EINVAL` for a length other than the ADU, `EBADF` in a
-    /// process that does not hold the token or after the socket was closed,
-    /// and otherwise as `send()` on the socket. A failed send sends nothing.
+    /// Fails with `EINVAL` for a length other than the ADU, `EPIPE`
+    /// ([`BrokenPipe`](io::ErrorKind::BrokenPipe)) once the socket has been
+    /// closed, and otherwise as `send()` on the socket. A failed send sends
+    /// nothing.
     ///
     /// On a TCP token it returns, as `send()` on a stream does, the bytes
     /// the stream took, which may be fewer than the message when a signal
     /// or a full buffer under [`send_nonblocking`](Token::send_nonblocking)
     /// stops it; the rest is not sent.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.send_flags(buf, 0)
+        self.send_with_flags(buf, SendFlags::empty())
     }
 
     /// [`send`](Token::send) that fails with `WouldBlock` instead of
-    /// waiting for buffer space.
+    /// waiting for buffer space (`NETSPEC_SEND_DONTWAIT`).
     pub fn send_nonblocking(&self, buf: &[u8]) -> io::Result<usize> {
-        self.send_flags(buf, libc::MSG_DONTWAIT as u32)
+        self.send_with_flags(buf, SendFlags::DONTWAIT)
     }
 
     /// Sends the messages that `msgs` holds back to back, each the token's
@@ -303,17 +456,15 @@ impl Token {
     ///
     /// They are sent in order, each as [`send`](Token::send) would send it.
     /// **The count may be fewer than `msgs.len() / adu`**: when a message
-    /// after the first fails (a signal, the socket being closed, no buffer
-    /// space under [`send_batch_nonblocking`](Token::send_batch_nonblocking)),
-    /// the call returns the count of those before it and that message's
-    /// error is not reported; send the rest, `&msgs[count * adu..]`, again to
-    /// see it. The call fails only when the first message does, and then
-    /// sends nothing.
+    /// after the first fails (a signal, no buffer space under
+    /// [`send_batch_nonblocking`](Token::send_batch_nonblocking)), the call
+    /// returns the count of those before it and that message's error is not
+    /// reported; send the rest, `&msgs[count * adu..]`, again to see it. The
+    /// call fails only when the first message does, and then sends nothing.
     ///
     /// Fails with `EINVAL` for a token without an ADU, a length that is zero,
-    /// not a multiple of the ADU or more than [`BATCH_MAX`] messages, and on
-    /// a kernel older than batches (which takes `NETSPEC_SEND_BATCH` for an
-    /// unknown flag); otherwise as [`send`](Token::send).
+    /// not a multiple of the ADU or more than [`BATCH_MAX`] messages;
+    /// otherwise as [`send`](Token::send).
     ///
     /// On a TCP token the batch may also end inside a message that the
     /// stream took only part of, whose bytes the count leaves out though
@@ -338,24 +489,28 @@ impl Token {
     /// and the rest to send is `&msgs[bytes..]`. On a UDP token it is always
     /// a whole number of messages.
     pub fn send_batch_bytes(&self, msgs: &[u8]) -> io::Result<usize> {
-        self.send_flags(msgs, sys::NETSPEC_SEND_BATCH)
+        self.send_with_flags(msgs, SendFlags::BATCH)
     }
 
     /// [`send_batch_bytes`](Token::send_batch_bytes) that does not wait for
     /// buffer space, as [`send_batch_nonblocking`](Token::send_batch_nonblocking).
     pub fn send_batch_bytes_nonblocking(&self, msgs: &[u8]) -> io::Result<usize> {
-        self.send_flags(msgs, sys::NETSPEC_SEND_BATCH | libc::MSG_DONTWAIT as u32)
+        self.send_with_flags(msgs, SendFlags::BATCH | SendFlags::DONTWAIT)
     }
 
-    fn send_flags(&self, buf: &[u8], flags: u32) -> io::Result<usize> {
+    /// `customized_send(token, buf, buf.len(), flags)` as it is: returns the
+    /// bytes sent. A flag the kernel does not take fails with `EINVAL`.
+    pub fn send_with_flags(&self, buf: &[u8], flags: SendFlags) -> io::Result<usize> {
         // SAFETY: customized_send only reads `buf.len()` bytes from `buf`.
+        // The flags go through the variadic syscall() as a full register; the
+        // kernel takes the low 32 bits.
         let ret = unsafe {
             libc::syscall(
                 sys::SYS_customized_send,
-                c_long::from(self.id as i32),
+                c_long::from(self.fd.as_raw_fd()),
                 buf.as_ptr(),
                 buf.len(),
-                c_long::from(flags),
+                flags.bits() as c_long,
             )
         };
         if ret < 0 {
@@ -366,63 +521,72 @@ impl Token {
 
     /// What the instance behind the token holds (`NETSPEC_OP_INFO`).
     ///
-    /// Fails with `EBADF` ([`Error::Other`]) as [`send`](Token::send) does.
+    /// Fails with [`Error::SocketClosed`] once the socket has been closed.
     pub fn info(&self) -> Result<Info, Error> {
-        let mut i = sys::netspec_info {
-            token: self.id,
-            ..Default::default()
-        };
-        netspec(sys::NETSPEC_OP_INFO, &mut i)?;
-        let port = u16::from_be(i.port);
-        let destination = match i32::from(i.family) {
-            libc::AF_INET => {
-                let a: [u8; 4] = i.addr[..4].try_into().expect("4 bytes");
-                Some(SocketAddr::new(IpAddr::from(a), port))
-            }
-            libc::AF_INET6 => Some(SocketAddr::new(IpAddr::from(i.addr), port)),
-            _ => None,
-        };
-        Ok(Info {
-            path: Path::from_raw(i.path),
-            adu: i.adu,
-            destination,
-            users: i.users,
-            sends: i.sends,
-            fallbacks: i.fallbacks,
-            reroutes: i.reroutes,
-            trips: i.trips,
-            policies: Policies::from_raw(&i.policy),
-            rewrites: i.rewrites,
-            mss: i.mss,
-            mss_clamp: i.mss_clamp,
+        info(self.fd.as_fd())
+    }
+
+    /// Another descriptor of the same token (`F_DUPFD_CLOEXEC`): it sends
+    /// through the same instance, and does not count as another user
+    /// ([`Info::users`]); the token is released when every descriptor of it
+    /// is closed.
+    pub fn try_clone(&self) -> io::Result<Token> {
+        Ok(Token {
+            fd: self.fd.try_clone()?,
+            protocol: self.protocol,
+            path: self.path,
+            adu: self.adu,
+            policies: self.policies,
         })
-    }
-
-    /// Releases the token now (`NETSPEC_OP_CANCEL`), reporting errors that
-    /// dropping it would ignore. Works after the socket was closed too.
-    pub fn cancel(self) -> Result<(), Error> {
-        let result = self.cancel_raw();
-        std::mem::forget(self);
-        result
-    }
-
-    fn cancel_raw(&self) -> Result<(), Error> {
-        let mut c = sys::netspec_cancel {
-            token: self.id,
-            ..Default::default()
-        };
-        netspec(sys::NETSPEC_OP_CANCEL, &mut c)?;
-        Ok(())
     }
 }
 
-impl Drop for Token {
-    fn drop(&mut self) {
-        // A forked child holds no tokens; cancelling there could hit one of
-        // its own with the same number.
-        if std::process::id() == self.pid {
-            let _ = self.cancel_raw();
-        }
+fn info(fd: BorrowedFd<'_>) -> Result<Info, Error> {
+    let mut i = sys::netspec_info {
+        token: fd.as_raw_fd(),
+        ..Default::default()
+    };
+    netspec(sys::NETSPEC_OP_INFO, &mut i)?;
+    Ok(Info::from_raw(&i))
+}
+
+/// Adopts a descriptor that is a token: one received with `SCM_RIGHTS`, or
+/// inherited across an exec that was told to keep it.
+///
+/// Fails with [`Error::NotAToken`] for a descriptor that is not a token and
+/// [`Error::SocketClosed`] for a token whose socket has been closed; the
+/// descriptor is closed either way (duplicate it first to keep it).
+impl TryFrom<OwnedFd> for Token {
+    type Error = Error;
+
+    fn try_from(fd: OwnedFd) -> Result<Token, Error> {
+        let i = info(fd.as_fd())?;
+        Ok(Token {
+            fd,
+            protocol: i.protocol,
+            path: i.path,
+            adu: i.adu,
+            policies: i.policies,
+        })
+    }
+}
+
+impl AsFd for Token {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for Token {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// The token's descriptor, to pass on (`SCM_RIGHTS`) or keep across exec.
+impl From<Token> for OwnedFd {
+    fn from(token: Token) -> OwnedFd {
+        token.fd
     }
 }
 
@@ -432,10 +596,27 @@ mod tests {
 
     #[test]
     fn paths_map_from_the_uapi_numbers() {
+        for &p in Path::ALL {
+            assert_eq!(Path::from_raw(p.number()), p);
+        }
         assert_eq!(Path::from_raw(sys::NETSPEC_PATH_GENERIC), Path::Generic);
         assert_eq!(Path::from_raw(sys::NETSPEC_PATH_UDP4), Path::Udp4);
         assert_eq!(Path::from_raw(sys::NETSPEC_PATH_TCP), Path::Tcp);
         assert_eq!(Path::from_raw(77), Path::Unknown(77));
+        assert_eq!(Path::Unknown(77).number(), 77);
+    }
+
+    #[test]
+    fn send_flags_are_the_uapi_bits() {
+        assert_eq!(SendFlags::DONTWAIT.bits(), sys::NETSPEC_SEND_DONTWAIT);
+        assert_eq!(SendFlags::BATCH.bits(), sys::NETSPEC_SEND_BATCH);
+        let both = SendFlags::BATCH | SendFlags::DONTWAIT;
+        assert!(both.contains(SendFlags::BATCH) && both.contains(SendFlags::DONTWAIT));
+        assert!(!SendFlags::BATCH.contains(both));
+        assert!(SendFlags::BATCH.contains(SendFlags::empty()));
+        assert_eq!(format!("{both:?}"), "{DONTWAIT, BATCH}");
+        // MSG_DONTWAIT is not one of them: the kernel refuses it.
+        assert_eq!(format!("{:?}", SendFlags::from_bits(libc::MSG_DONTWAIT as u32)), "{0x40}");
     }
 
     /// A batch that sent `bytes` of messages of `adu` bytes sent `expected`.
@@ -451,5 +632,63 @@ mod tests {
         // The kernel never returns these, but they must not panic.
         check(0, 64, 0);
         check(100, 0, 0);
+    }
+
+    #[test]
+    fn info_reads_every_field_of_the_struct() {
+        let mut raw = sys::netspec_info {
+            protocol: sys::NETSPEC_PROTO_UDP,
+            path: sys::NETSPEC_PATH_UDP4,
+            adu: 64,
+            send_flags: (libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) as u32,
+            family: libc::AF_INET as u16,
+            port: 9000u16.to_be(),
+            users: 2,
+            mss: 3,
+            mss_clamp: 4,
+            sends: 5,
+            fallbacks: 6,
+            reroutes: 7,
+            trips: 8,
+            rewrites: 9,
+            id: 10,
+            ..Default::default()
+        };
+        raw.addr[..4].copy_from_slice(&[10, 0, 0, 1]);
+        raw.policy[sys::NETSPEC_EVENT_ROUTE as usize] = sys::NETSPEC_POLICY_REINFORCE as u8;
+        let i = Info::from_raw(&raw);
+        assert_eq!(
+            i,
+            Info {
+                id: 10,
+                protocol: Protocol::Udp,
+                path: Path::Udp4,
+                adu: 64,
+                dont_wait: true,
+                no_signal: true,
+                destination: Some("10.0.0.1:9000".parse().unwrap()),
+                users: 2,
+                policies: Policies::default().with(Event::Route, Policy::Reinforce),
+                mss: 3,
+                mss_clamp: 4,
+                sends: 5,
+                fallbacks: 6,
+                reroutes: 7,
+                trips: 8,
+                rewrites: 9,
+            }
+        );
+    }
+
+    #[test]
+    fn destinations_decode_by_family() {
+        let mut addr = [0u8; 16];
+        addr[15] = 1;
+        assert_eq!(destination(libc::AF_INET6 as u16, 53, &addr), Some("[::1]:53".parse().unwrap()));
+        assert_eq!(destination(libc::AF_INET as u16, 53, &[127, 0, 0, 1]), Some("127.0.0.1:53".parse().unwrap()));
+        assert_eq!(destination(libc::AF_UNSPEC as u16, 0, &addr), None);
+        // Too short for the family: no destination, no panic.
+        assert_eq!(destination(libc::AF_INET6 as u16, 53, &addr[..4]), None);
+        assert_eq!(destination(libc::AF_INET as u16, 53, &[1, 2]), None);
     }
 }

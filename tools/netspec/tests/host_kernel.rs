@@ -1,9 +1,10 @@
-//! `query()`, `Context::customize()` (UDP and TCP) and `SO_ADU` against the
-//! kernel these tests run on.
+//! `query()`, `Context::customize()` (UDP and TCP), `SO_ADU` and the
+//! generic netlink family against the kernel these tests run on.
 //!
 //! A build host normally runs a kernel without netspec, where the only right
-//! answer is `NotSupported` (from ENOSYS, or from ENOPROTOOPT for `SO_ADU` on
-//! a UDP socket); on a netspec kernel (a guest) the calls must succeed. Any
+//! answer is `NotSupported` (from ENOSYS, from ENOPROTOOPT for `SO_ADU` on
+//! a UDP socket, or from the netlink controller knowing no `netspec`
+//! family); on a netspec kernel (a guest) the calls must succeed. Any
 //! other result, such as a wrong errno mapping or a wrong syscall number
 //! hitting another call, fails.
 
@@ -11,17 +12,21 @@
 fn query_succeeds_or_reports_no_netspec() {
     match netspec::query() {
         Ok(q) => {
-            assert!(
-                q.abi_version >= 1,
-                "netspec kernel with ABI version 0: {q:?}"
-            );
-            assert!(
-                q.supports(netspec::Op::Query),
-                "QUERY not in its own ops: {q:?}"
-            );
+            assert!(q.supports(netspec::Op::Query), "QUERY not in its own ops: {q:?}");
+            assert!(q.has_path(netspec::Path::Generic), "no generic path: {q:?}");
+            assert_eq!(q.batch_max as usize, netspec::BATCH_MAX, "{q:?}");
         }
         Err(netspec::Error::NotSupported) => {}
         Err(e) => panic!("query() on this kernel gave neither Ok nor NotSupported: {e:?}"),
+    }
+}
+
+#[test]
+fn stats_and_instances_succeed_or_report_no_netspec() {
+    match (netspec::stats(), netspec::instances()) {
+        (Ok(s), Ok(_)) => assert!(s.max_versions > 0 || s.versions == 0, "{s:?}"),
+        (Err(netspec::Error::NotSupported), Err(netspec::Error::NotSupported)) => {}
+        (s, i) => panic!("the netspec family on this kernel: stats {s:?}, instances {i:?}"),
     }
 }
 
@@ -32,6 +37,10 @@ fn customize_succeeds_or_reports_no_netspec() {
     tx.connect(rx.local_addr().expect("addr")).expect("connect");
     match netspec::Context::udp(&tx).adu(8).customize() {
         Ok(token) => {
+            // A descriptor, closed on exec.
+            // SAFETY: F_GETFD reads the descriptor's flags only.
+            let flags = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&token), libc::F_GETFD) };
+            assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC, "token flags {flags:#x}");
             assert_eq!(token.send(&[7u8; 8]).expect("send"), 8);
             let mut got = [0u8; 16];
             assert_eq!(rx.recv(&mut got).expect("recv"), 8);

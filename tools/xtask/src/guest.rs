@@ -20,6 +20,9 @@ fn build_rust_suite(sh: &Shell, arch: &Arch, exe: &Path, dry_run: bool) -> anyho
         bail!("{} has no Rust target for the {RUST_SUITE} suite", arch.name);
     };
     let _flags = sh.push_env("RUSTFLAGS", "-C target-feature=+crt-static");
+    // The caller works in the kernel tree, which need not be inside the
+    // workspace (--kernel-build).
+    let _dir = sh.push_dir(project::root());
     let c = cmd!(sh, "cargo build --quiet --example guest_ktap --package netspec --target {target}");
     if dry_run {
         println!("would run: RUSTFLAGS='-C target-feature=+crt-static' {c}");

@@ -166,19 +166,21 @@ fn nix_verdict_agrees_with_ktap() {
 }
 
 /// syzkaller's Linux arches, with the kernel-syscalls.toml table each one's
-/// numbers come from and what its ABI adds to a table's number (MIPS n64
-/// numbers its calls from `__NR_Linux`, 5000).
-const SYZKALLER_ARCHES: &[(&str, &str, u32)] = &[
-    ("386", "arch/x86/entry/syscalls/syscall_32.tbl", 0),
-    ("amd64", "arch/x86/entry/syscalls/syscall_64.tbl", 0),
-    ("arm", "arch/arm/tools/syscall.tbl", 0),
-    ("arm64", "scripts/syscall.tbl", 0),
-    ("loong64", "scripts/syscall.tbl", 0),
-    ("mips64le", "arch/mips/kernel/syscalls/syscall_n64.tbl", 5000),
-    ("ppc64le", "arch/powerpc/kernel/syscalls/syscall.tbl", 0),
-    ("riscv64", "scripts/syscall.tbl", 0),
-    ("s390x", "arch/s390/kernel/syscalls/syscall.tbl", 0),
+/// numbers come from, what its ABI adds to a table's number (MIPS n64
+/// numbers its calls from `__NR_Linux`, 5000), and the UAPI header its
+/// `<asm/socket.h>` is (or includes, for the socket option numbers).
+const SYZKALLER_ARCHES: &[(&str, &str, u32, &str)] = &[
+    ("386", "arch/x86/entry/syscalls/syscall_32.tbl", 0, GENERIC_SOCKET_H),
+    ("amd64", "arch/x86/entry/syscalls/syscall_64.tbl", 0, GENERIC_SOCKET_H),
+    ("arm", "arch/arm/tools/syscall.tbl", 0, GENERIC_SOCKET_H),
+    ("arm64", "scripts/syscall.tbl", 0, GENERIC_SOCKET_H),
+    ("loong64", "scripts/syscall.tbl", 0, GENERIC_SOCKET_H),
+    ("mips64le", "arch/mips/kernel/syscalls/syscall_n64.tbl", 5000, "arch/mips/include/uapi/asm/socket.h"),
+    ("ppc64le", "arch/powerpc/kernel/syscalls/syscall.tbl", 0, GENERIC_SOCKET_H),
+    ("riscv64", "scripts/syscall.tbl", 0, GENERIC_SOCKET_H),
+    ("s390x", "arch/s390/kernel/syscalls/syscall.tbl", 0, GENERIC_SOCKET_H),
 ];
+const GENERIC_SOCKET_H: &str = "include/uapi/asm-generic/socket.h";
 
 /// A syz-extract `.const` file: the arches line, and each constant's value per arch.
 fn parse_syz_const(text: &str) -> (Vec<String>, Vec<(String, Vec<(String, u64)>)>) {
@@ -214,12 +216,12 @@ fn syzkaller_syscall_numbers_match_the_spec() {
     let spec = syscalls::parse_spec(&read(&project::root().join("kernel-syscalls.toml"))).unwrap();
     let path = project::root().join("tools/syzkaller/netspec.txt.const");
     let (arches, consts) = parse_syz_const(&read(&path));
-    let want: Vec<&str> = SYZKALLER_ARCHES.iter().map(|(a, _, _)| *a).collect();
+    let want: Vec<&str> = SYZKALLER_ARCHES.iter().map(|(a, ..)| *a).collect();
     assert_eq!(arches, want, "{}: the arches line", path.display());
     for s in &spec.syscalls {
         let name = format!("__NR_{}", s.name);
         let (_, values) = consts.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("{}: no {name}", path.display()));
-        for (arch, table, offset) in SYZKALLER_ARCHES {
+        for (arch, table, offset, _) in SYZKALLER_ARCHES {
             let t = spec.tables.iter().find(|t| t.path == *table).unwrap_or_else(|| panic!("kernel-syscalls.toml has no {table}"));
             let number = u64::from(spec.number(s, t) + offset);
             let got = values.iter().find(|(a, _)| a == arch).unwrap().1;
@@ -237,7 +239,6 @@ fn syzkaller_constants_match_the_uapi() {
     let uapi: &[(&str, u64)] = &[
         ("NETSPEC_OP_QUERY", NETSPEC_OP_QUERY.into()),
         ("NETSPEC_OP_CUSTOMIZE", NETSPEC_OP_CUSTOMIZE.into()),
-        ("NETSPEC_OP_CANCEL", NETSPEC_OP_CANCEL.into()),
         ("NETSPEC_OP_INFO", NETSPEC_OP_INFO.into()),
         ("NETSPEC_PROTO_UDP", NETSPEC_PROTO_UDP.into()),
         ("NETSPEC_PROTO_TCP", NETSPEC_PROTO_TCP.into()),
@@ -246,7 +247,10 @@ fn syzkaller_constants_match_the_uapi() {
         ("NETSPEC_POLICY_INVALIDATE", NETSPEC_POLICY_INVALIDATE.into()),
         ("NETSPEC_POLICY_RESPECIALIZE", NETSPEC_POLICY_RESPECIALIZE.into()),
         ("NETSPEC_POLICY_REINFORCE", NETSPEC_POLICY_REINFORCE.into()),
+        // This host's <asm/socket.h>; every arch's is checked against the
+        // series by syzkaller_so_adu_is_each_arch_s_socket_h.
         ("SO_ADU", SO_ADU.into()),
+        ("NETSPEC_SEND_DONTWAIT", NETSPEC_SEND_DONTWAIT.into()),
         ("NETSPEC_SEND_BATCH", NETSPEC_SEND_BATCH.into()),
         ("NETSPEC_BATCH_MAX", NETSPEC_BATCH_MAX.into()),
     ];
@@ -260,6 +264,48 @@ fn syzkaller_constants_match_the_uapi() {
     }
     for (name, _) in uapi {
         assert!(consts.iter().any(|(n, _)| n == name), "{}: no {name}", path.display());
+    }
+}
+
+/// The value the series of `base` gives `name` in `file`, a header of the
+/// base it adds `#define`s to: the last definition it adds, read as a C
+/// integer literal.
+fn series_define(base: &str, file: &str, name: &str) -> Option<u64> {
+    let mut value = None;
+    for (n, text) in crate::series::listed_patches(base).unwrap() {
+        let (patch, _) = ::series::parse_patch(&n, &text);
+        for line in patch.added.iter().filter(|a| a.file == file) {
+            let mut words = line.text.split_whitespace();
+            if words.next() == Some("#define") && words.next() == Some(name) {
+                let v = words.next().unwrap_or_else(|| panic!("patches/{base}/{n}: {name} without a value"));
+                let parsed = match v.strip_prefix("0x") {
+                    Some(hex) => u64::from_str_radix(hex, 16),
+                    None => v.parse(),
+                };
+                value = Some(parsed.unwrap_or_else(|e| panic!("patches/{base}/{n}: {name} {v}: {e}")));
+            }
+        }
+    }
+    value
+}
+
+/// The SO_ADU syzkaller is given for each arch is the one the series adds
+/// to that arch's <asm/socket.h>, on every base; and this host's, which
+/// netspec-sys reads, is the same.
+#[test]
+fn syzkaller_so_adu_is_each_arch_s_socket_h() {
+    let path = project::root().join("tools/syzkaller/netspec.txt.const");
+    let (_, consts) = parse_syz_const(&read(&path));
+    let (_, values) = consts.iter().find(|(n, _)| n == "SO_ADU").unwrap_or_else(|| panic!("{}: no SO_ADU", path.display()));
+    for b in base::BASES {
+        for (arch, _, _, socket_h) in SYZKALLER_ARCHES {
+            let want = series_define(b.name, socket_h, "SO_ADU")
+                .unwrap_or_else(|| panic!("patches/{}/ adds no SO_ADU to {socket_h} ({arch}'s <asm/socket.h>)", b.name));
+            let got = values.iter().find(|(a, _)| a == arch).unwrap().1;
+            assert_eq!(got, want, "{}: SO_ADU on {arch}, against patches/{}/ ({socket_h})", path.display(), b.name);
+        }
+        let host = series_define(b.name, GENERIC_SOCKET_H, "SO_ADU");
+        assert_eq!(host, Some(netspec_sys::SO_ADU.into()), "patches/{}/: SO_ADU in {GENERIC_SOCKET_H} against netspec-sys", b.name);
     }
 }
 
@@ -401,11 +447,10 @@ fn syzkaller_structs_match_the_uapi() {
         })
         .collect();
     let c = [
-        c_fields!(netspec_query: flags, abi_version, ops, protocols, size, __reserved),
-        c_fields!(netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, token, path, policy),
-        c_fields!(netspec_customize_tcp => netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, token, path, policy),
-        c_fields!(netspec_cancel: flags, token),
-        c_fields!(netspec_info: flags, token, protocol, path, adu, send_flags, family, port, addr, users, sends, fallbacks, reroutes, trips, policy, rewrites, mss, mss_clamp),
+        c_fields!(netspec_query: flags, batch_max, ops, protocols, paths, send_flags, policies),
+        c_fields!(netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, policy, token, path),
+        c_fields!(netspec_customize_tcp => netspec_customize: flags, fd, protocol, adu, send_flags, family, port, addr, policy, token, path),
+        c_fields!(netspec_info: flags, token, protocol, path, adu, send_flags, family, port, addr, users, policy, mss, mss_clamp, sends, fallbacks, reroutes, trips, rewrites, id),
     ];
     for (name, size, fields) in c {
         let t = types.get(name).unwrap_or_else(|| panic!("{}: no struct {name}", path.display()));
