@@ -9,23 +9,29 @@ use xshell::cmd;
 use crate::project;
 use crate::{Stage, StageExt};
 
-/// Which arches boot on which base in CI: every arch on the newest base, the
-/// papers' armv4 and x86_64 on the older one.
-pub const VM_MATRIX: &[(&str, &str)] = &[("6.12", "all"), ("6.1", "armv4,x86_64")];
+/// Which arches boot on which base in CI: every arch on 6.12, x86_64 on the
+/// other two bases. Seven test kernels at 4-8 minutes each are most of
+/// CI's 75 minutes on two cores.
+pub const VM_MATRIX: &[(&str, &str)] = &[("6.12", "all"), ("6.1", "x86_64"), ("7.3", "x86_64")];
 
-/// The order CI builds and boots the matrix in, one pipeline for both bases:
-/// the kernels build back to back while the guests run, so the arches whose
-/// guests run longest (KASAN under TCG: aarch64 and riscv64, 5-6 minutes a
-/// boot) go first, and the one that runs shortest (x86_64) goes last, where
-/// nothing overlaps it.
+/// What `ci --full` boots: the papers' armv4 on the other bases too.
+pub const FULL_MATRIX: &[(&str, &str)] = &[("6.12", "all"), ("6.1", "armv4,x86_64"), ("7.3", "armv4,x86_64")];
+
+/// The order the kernels are built and booted in, one pipeline for every
+/// base: the kernels build back to back while the guests run, so the arches
+/// whose guests run longest (KASAN under TCG: aarch64, riscv64, armv4) go
+/// first, and the one that runs shortest (x86_64) goes last, where nothing
+/// overlaps it. A matrix boots the jobs of this order it names.
 pub const VM_ORDER: &[(&str, &str)] = &[
     ("6.12", "aarch64"),
     ("6.12", "riscv64"),
     ("6.12", "armv4"),
-    ("6.12", "i486"),
     ("6.1", "armv4"),
-    ("6.12", "x86_64"),
+    ("7.3", "armv4"),
+    ("6.12", "i486"),
     ("6.1", "x86_64"),
+    ("7.3", "x86_64"),
+    ("6.12", "x86_64"),
 ];
 
 #[derive(clap::Args)]
@@ -33,6 +39,11 @@ pub struct Args {
     /// Skip the VM tests (unit, golden, tidy and series checks only).
     #[arg(long)]
     no_vm: bool,
+    /// The full matrix (armv4 on every base), the suites' long mode (the
+    /// fuzz and scale suites at full size), and every base's series built
+    /// after every patch: what CI's 75 minutes leave out.
+    #[arg(long)]
+    full: bool,
     /// Print the steps instead of running them.
     #[arg(long)]
     dry_run: bool,
@@ -59,10 +70,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     step("series check --base all".into(), &mut || {
         crate::series::check_bases("all", args.dry_run)
     });
-    step("config check: every arch, base and profile".into(), &mut || config_check(&sh, !args.no_vm, args.dry_run));
+    let matrix = if args.full { FULL_MATRIX } else { VM_MATRIX };
+    step("config check: every arch, base and profile".into(), &mut || {
+        config_check(&sh, if args.no_vm { &[] } else { matrix }, args.dry_run)
+    });
+    if args.full {
+        for base in crate::base::BASES {
+            step(format!("series build-each --base {} --arch x86_64", base.name), &mut || {
+                crate::series::build_each(base.name, "x86_64", args.dry_run)
+            });
+        }
+    }
     if !args.no_vm {
-        step("vm-test and kunit, 6.12: all arches, 6.1: armv4 and x86_64".into(), &mut || {
-            let jobs = vm_jobs()?;
+        step(format!("vm-test and kunit: {}", describe(matrix)), &mut || {
+            let jobs = vm_jobs(matrix)?;
             let args = crate::vmtest::Args {
                 arch: String::new(),
                 base: String::new(),
@@ -73,6 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 log_tag: "vm-test".into(),
                 kunit: false,
                 kernel_build: None,
+                long: args.full,
             };
             let outcomes = crate::vmtest::run_jobs(&jobs, &args, true)?;
             println!("\nvm-test and kunit:");
@@ -102,19 +124,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-/// VM_ORDER, checked to cover VM_MATRIX exactly.
-fn vm_jobs() -> anyhow::Result<Vec<(&'static crate::base::Base, &'static crate::arch::Arch)>> {
-    let mut want: Vec<(&str, &str)> = Vec::new();
-    for (base, arches) in VM_MATRIX {
+/// "6.12: all; 6.1: x86_64; ..." for a step's name.
+fn describe(matrix: &[(&str, &str)]) -> String {
+    matrix.iter().map(|(b, a)| format!("{b}: {a}")).collect::<Vec<_>>().join("; ")
+}
+
+/// The (base, arch) pairs a matrix names.
+fn pairs(matrix: &[(&str, &str)]) -> anyhow::Result<Vec<(&'static str, &'static str)>> {
+    let mut out = Vec::new();
+    for (base, arches) in matrix {
+        let base = crate::base::find(base)?;
         for arch in crate::arch::select(arches)? {
-            want.push((base, arch.name));
+            out.push((base.name, arch.name));
         }
     }
-    let mut have = VM_ORDER.to_vec();
+    Ok(out)
+}
+
+/// The jobs of VM_ORDER that the matrix names, checked to cover it exactly.
+fn vm_jobs(matrix: &[(&str, &str)]) -> anyhow::Result<Vec<(&'static crate::base::Base, &'static crate::arch::Arch)>> {
+    let mut want = pairs(matrix)?;
+    let mut have: Vec<(&str, &str)> = VM_ORDER.iter().copied().filter(|p| want.contains(p)).collect();
+    let order = have.clone();
     want.sort();
     have.sort();
-    anyhow::ensure!(want == have, "ci::VM_ORDER {have:?} does not cover ci::VM_MATRIX {want:?}");
-    VM_ORDER
+    anyhow::ensure!(want == have, "ci::VM_ORDER {order:?} does not cover the matrix {want:?}");
+    order
         .iter()
         .map(|(b, a)| Ok((crate::base::find(b)?, crate::arch::find(a)?)))
         .collect()
@@ -125,9 +160,10 @@ fn vm_jobs() -> anyhow::Result<Vec<(&'static crate::base::Base, &'static crate::
 /// the combinations CI does not build are checked this far.  With
 /// `vm_builds`, the test kernels the VM tests build are left to them: their
 /// build makes the same check first.
-fn config_check(sh: &xshell::Shell, vm_builds: bool, dry_run: bool) -> anyhow::Result<()> {
+fn config_check(sh: &xshell::Shell, vm_builds: &[(&str, &str)], dry_run: bool) -> anyhow::Result<()> {
     use crate::kernel::{self, Profile};
-    let mut failed = Vec::new();
+    let vm_builds = pairs(vm_builds)?;
+    let mut jobs = Vec::new();
     for base in crate::base::BASES {
         // The series check reports a base without a series; its configs would lack NET_SPECIALIZE.
         if crate::series::require_series(base.name).is_err() {
@@ -135,29 +171,46 @@ fn config_check(sh: &xshell::Shell, vm_builds: bool, dry_run: bool) -> anyhow::R
             continue;
         }
         crate::tree::ensure(sh, base, None, false, dry_run)?;
-        let _dir = sh.push_dir(project::tree_dir(base.name));
         for arch in crate::arch::ARCHES {
             for profile in Profile::ALL {
-                let frags: Vec<_> = kernel::fragments(arch, base.name, profile)
-                    .iter()
-                    .map(|f| project::configs_dir().join(f))
-                    .collect();
-                let out = project::target().join("config-check").join(base.name).join(format!("{}-{}", arch.name, profile.name()));
                 let what = format!("{} {} {}", base.name, arch.name, profile.name());
-                if vm_builds && profile == Profile::Test && VM_ORDER.contains(&(base.name, arch.name)) {
+                if profile == Profile::Test && vm_builds.contains(&(base.name, arch.name)) {
                     println!("  --   {what}: the VM tests build it, checking its config first");
                     continue;
                 }
-                match kernel::configure(sh, arch, &frags, &out, dry_run) {
-                    Ok(()) => println!("  ok   {what}"),
-                    Err(e) => {
-                        println!("  FAIL {what}: {e:#}");
-                        failed.push(what);
-                    }
-                }
+                jobs.push((base, arch, profile, what));
             }
         }
     }
+    // One configuration keeps a core busy: two at a time.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((base, arch, profile, what)) = jobs.get(i) else { break };
+                let frags: Vec<_> =
+                    kernel::fragments(arch, base.name, *profile).iter().map(|f| project::configs_dir().join(f)).collect();
+                let out = project::target()
+                    .join("config-check")
+                    .join(base.name)
+                    .join(format!("{}-{}", arch.name, profile.name()));
+                let r = project::shell().and_then(|sh| {
+                    let _dir = sh.push_dir(project::tree_dir(base.name));
+                    kernel::configure(&sh, arch, &frags, &out, dry_run)
+                });
+                match r {
+                    Ok(()) => println!("  ok   {what}"),
+                    Err(e) => {
+                        println!("  FAIL {what}: {e:#}");
+                        failed.lock().unwrap().push(what.clone());
+                    }
+                }
+            });
+        }
+    });
+    let failed = failed.into_inner().unwrap();
     if !failed.is_empty() {
         return Err(anyhow::anyhow!("{}", failed.join(", "))).context("config check failed").stage(Stage::Build);
     }
@@ -167,8 +220,9 @@ fn config_check(sh: &xshell::Shell, vm_builds: bool, dry_run: bool) -> anyhow::R
 #[cfg(test)]
 mod tests {
     #[test]
-    fn vm_order_covers_the_matrix() {
-        let jobs = super::vm_jobs().unwrap();
-        assert_eq!(jobs.len(), super::VM_ORDER.len());
+    fn vm_order_covers_the_matrices() {
+        assert_eq!(super::vm_jobs(super::VM_MATRIX).unwrap().len(), 7);
+        // The full matrix is the whole order.
+        assert_eq!(super::vm_jobs(super::FULL_MATRIX).unwrap().len(), super::VM_ORDER.len());
     }
 }

@@ -40,5 +40,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         log_tag: "kunit".into(),
         kunit: true,
         kernel_build: args.kernel_build,
+        long: false,
     })
 }

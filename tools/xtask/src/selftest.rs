@@ -97,6 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             log_tag: "selftest-panic".into(),
             kunit: false,
             kernel_build: None,
+            long: false,
         });
         match r {
             Ok(()) => bail!("vm-test passed with no init"),

@@ -9,6 +9,7 @@
 //! `verdict` judges the series against a tree of someone else's.
 
 mod each;
+pub use each::build_each;
 pub mod replay;
 mod update;
 mod verdict;
@@ -110,7 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             update::update(&base, source.as_deref(), cont, abort, dry_run)
         }
         Some(Command::Refresh { base, from, cont, abort, dry_run }) => update::refresh(&base, &from, cont, abort, dry_run),
-        Some(Command::BuildEach { base, arch, dry_run }) => each::build_each(&base, &arch, dry_run),
+        Some(Command::BuildEach { base, arch, dry_run }) => build_each(&base, &arch, dry_run),
     }
 }
 

@@ -37,6 +37,10 @@ pub struct Args {
     /// arch, e.g. a kernel built from your own tree.
     #[arg(long)]
     pub kernel_build: Option<PathBuf>,
+    /// The suites' long mode (NETSPEC_LONG=1 in their environment): the fuzz
+    /// and scale suites at full size.
+    #[arg(long)]
+    pub long: bool,
     /// Print the commands instead of running them.
     #[arg(long)]
     pub dry_run: bool,
@@ -124,6 +128,7 @@ pub fn run_jobs(jobs: &[(&'static Base, &'static Arch)], args: &Args, and_kunit:
         log_tag: "kunit".into(),
         kunit: true,
         kernel_build: args.kernel_build.clone(),
+        long: false,
     };
     let mut outcomes = Vec::new();
     std::thread::scope(|scope| {
@@ -197,7 +202,10 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, image: PathBuf, suites: &[Stri
         suites.push(rust.to_string());
     }
     let initrd = crate::guest::build(sh, base.name, arch, &build, &suites, args.dry_run)?;
-    let qemu_args = arch.qemu_args(&path_str(&image), &path_str(&initrd), &args.append);
+    // The kernel hands an unknown NAME=value of its command line to init's
+    // environment, and init to the suites'.
+    let append = if args.long { format!("{} NETSPEC_LONG=1", args.append).trim().to_string() } else { args.append.clone() };
+    let qemu_args = arch.qemu_args(&path_str(&image), &path_str(&initrd), &append);
     let qemu = arch.qemu;
     let c = cmd!(sh, "{qemu} {qemu_args...}");
     if args.dry_run {
