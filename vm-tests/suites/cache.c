@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The code manager: the bound on specialized instances
- * (net.netspec.max_versions), least-recently-used eviction to the generic
- * path with no datagram lost, a bound of zero, and cancel freeing
- * instances.
+ * (net.netspec.max_versions), eviction by CLOCK (second chance: a version
+ * used since the hand passed it is passed over once) to the generic path
+ * with no datagram lost, a lowered bound taking effect at once, a bound of
+ * zero, and closing tokens freeing instances.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
 #include "net.h"
 #include "text.h"
+#include "genl.h"
 
 #define ADU 32
 #define LOOPBACK 0x7f000001
@@ -18,13 +20,9 @@ static unsigned char buf[ADU], got[ADU];
 
 static unsigned long long evictions(void)
 {
-	static char text[8192];
-	char *p;
+	struct netspec_nl_stats s;
 
-	if (read_text("/proc/net/netspec", text, sizeof(text)) < 0)
-		return ~0ULL;
-	p = find(text, "evictions ");
-	return p ? parse_uint(p + 10) : ~0ULL;
+	return netspec_nl_stats(&s) ? ~0ULL : s.evictions;
 }
 
 static unsigned int path_of(int token)
@@ -50,10 +48,10 @@ int main(void)
 {
 	struct netspec_customize c;
 	unsigned long long ev0;
-	int rx, a, b, d, ta, tb, td, t0;
+	int rx, a, b, d, ta, tb, td, t0, t1;
 	unsigned short port;
 
-	kt_plan(1, 10);
+	kt_plan(1, 13);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0) {
@@ -76,17 +74,15 @@ int main(void)
 		  path_of(tb) == NETSPEC_PATH_UDP4, "two_versions_fit_a_bound_of_2",
 		  "tokens %d %d paths %u %u", ta, tb, path_of(ta), path_of(tb));
 
-	/* a is used after b was made: b is the least recently used. */
-	net_sleep_ms(50);
+	/* a is used, b is not: the hand passes a over and takes b. */
 	kt_result(delivers(ta, rx, 1), "send_through_a", "lost");
-	net_sleep_ms(50);
 
 	c = netspec_udp_connected(d, ADU);
 	td = netspec_customize(&c);
 	kt_result(td > 0 && path_of(td) == NETSPEC_PATH_UDP4 &&
 		  path_of(ta) == NETSPEC_PATH_UDP4 &&
 		  path_of(tb) == NETSPEC_PATH_GENERIC,
-		  "third_version_evicts_the_least_recently_used",
+		  "third_version_evicts_the_first_unused",
 		  "paths a=%u b=%u d=%u", path_of(ta), path_of(tb), path_of(td));
 	kt_result(evictions() == ev0 + 1, "eviction_is_counted",
 		  "evictions %llu, expected %llu", evictions(), ev0 + 1);
@@ -103,6 +99,37 @@ int main(void)
 		  path_of(tb));
 	netspec_cancel(t0);
 
+	/*
+	 * That customize made room by evicting a, the first version the hand
+	 * found unused after clearing a's and d's marks; closing its token
+	 * left d alone.  Now both versions are used when a third comes: the
+	 * hand clears both marks, goes round once, and takes the first in its
+	 * list, d.
+	 */
+	c = netspec_udp_connected(b, ADU);
+	t1 = netspec_customize(&c);
+	kt_result(t1 > 0 && delivers(td, rx, 6) && delivers(t1, rx, 7),
+		  "send_through_two_versions", "lost");
+	c = netspec_udp_connected(a, ADU);
+	t0 = netspec_customize(&c);
+	kt_result(t0 > 0 && c.path == NETSPEC_PATH_UDP4 &&
+		  path_of(td) == NETSPEC_PATH_GENERIC &&
+		  path_of(t1) == NETSPEC_PATH_UDP4,
+		  "all_used_evicts_the_first_after_a_turn",
+		  "paths d=%u b=%u new a=%u", path_of(td), path_of(t1), c.path);
+
+	/* A lowered bound evicts at once, in the writer's context. */
+	ev0 = evictions();
+	write_text(SYSCTL, "1");
+	kt_result(evictions() == ev0 + 1 &&
+		  (path_of(t0) == NETSPEC_PATH_GENERIC) +
+		  (path_of(t1) == NETSPEC_PATH_GENERIC) == 1,
+		  "lowered_bound_evicts_at_once",
+		  "evictions +%llu, paths b=%u a=%u", evictions() - ev0,
+		  path_of(t1), path_of(t0));
+	netspec_cancel(t0);
+	netspec_cancel(t1);
+
 	write_text(SYSCTL, "0");
 	c = netspec_udp_connected(b, ADU);
 	t0 = netspec_customize(&c);
@@ -113,8 +140,10 @@ int main(void)
 	netspec_cancel(ta);
 	netspec_cancel(tb);
 	netspec_cancel(td);
-	kt_result(netspec_proc_has_pid(getpid()) == 0, "cancel_frees_every_instance",
-		  "/proc/net/netspec still lists this process");
+	kt_result(netspec_nl_count_pid(getpid()) == 0,
+		  "closing_the_tokens_frees_every_instance",
+		  "the netspec family still lists %ld of this process's",
+		  netspec_nl_count_pid(getpid()));
 	kt_result(write_text(SYSCTL, "256") == 0, "max_versions_restored", "write failed");
 
 	return kt_exit_status();
