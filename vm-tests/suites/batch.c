@@ -107,7 +107,7 @@ static void test_bad_input(void)
 	r[2] = netspec_send_batch(t, buf, ADU - 1, 0);
 	r[3] = netspec_send_batch(t, buf, (NETSPEC_BATCH_MAX + 1) * ADU, 0);
 	r[4] = netspec_send_batch(any, buf, 2 * ADU, 0);	/* no ADU */
-	r[5] = netspec_send(t, buf, 2 * ADU, NETSPEC_SEND_BATCH | 0x2);
+	r[5] = netspec_send(t, buf, 2 * ADU, NETSPEC_SEND_BATCH | MSG_DONTWAIT);
 	for (i = 0; i < 6; i++)
 		ok &= r[i] == -EINVAL;
 	kt_result(ok && nothing_arrives(), "bad_lengths_and_flags_are_einval",
