@@ -367,7 +367,8 @@ struct tx {
 	long token;
 	struct ring ring;
 	struct sockaddr_in dest;
-	unsigned int flags;
+	unsigned int flags;		/* send()'s */
+	unsigned int csend_flags;	/* customized_send()'s */
 };
 
 /* One batch of BATCH ADUs: bytes sent, or -errno of the first failure. */
@@ -382,7 +383,7 @@ static long send_batch(struct tx *t)
 	case S_CSEND:
 		for (i = 0; i < BATCH; i++) {
 			if (t->sender == S_CSEND)
-				r = netspec_send(t->token, buf, adu, t->flags);
+				r = netspec_send(t->token, buf, adu, t->csend_flags);
 			else if (t->sender == S_SENDTO)
 				r = net_sendto(t->fd, buf, adu, t->flags,
 					       &t->dest, sizeof(t->dest));
@@ -396,7 +397,8 @@ static long send_batch(struct tx *t)
 		}
 		break;
 	case S_CSEND_BATCH:
-		r = netspec_send_batch(t->token, buf, adu * BATCH, t->flags);
+		r = netspec_send_batch(t->token, buf, adu * BATCH,
+				       t->csend_flags);
 		bytes = r > 0 ? r : 0;
 		break;
 	case S_SENDMMSG:
@@ -550,6 +552,7 @@ static void stream(enum proto proto, enum link link, unsigned int adu,
 	t.adu = adu;
 	t.fd = -1;
 	t.flags = proto == P_TCP ? MSG_DONTWAIT : 0;
+	t.csend_flags = proto == P_TCP ? NETSPEC_SEND_DONTWAIT : 0;
 	r = net_wait_byte(ack[0]) == 'r' ? 0 : -ECHILD;
 	if (!r)
 		r = tx_setup(&t, link == L_VETH ? ADDR_B : 0x7f000001, port);

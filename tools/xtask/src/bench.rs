@@ -34,6 +34,11 @@ pub struct Args {
     /// Seconds a boot may take.
     #[arg(long, default_value_t = 3600)]
     pub timeout: u64,
+    /// Merge kernel-configs/<NAME>.config into the bench kernel too (e.g.
+    /// `lsm`: an LSM that asks about every send, as a distribution kernel
+    /// has); the results go to target/bench/<base>+<NAME>/.
+    #[arg(long = "with", value_name = "NAME")]
+    pub with: Vec<String>,
     /// Print the commands instead of running them.
     #[arg(long)]
     pub dry_run: bool,
@@ -43,11 +48,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let sh = project::shell()?;
     let base = base::find(&args.base).stage(Stage::Usage)?;
     let arches = arch::select(&args.arch).stage(Stage::Usage)?;
+    if let Some(w) = args.with.iter().find(|w| !kernel::BENCH_EXTRAS.contains(&w.as_str())) {
+        return Err(anyhow::anyhow!("--with {w}: not one of {}", kernel::BENCH_EXTRAS.join(", "))).stage(Stage::Usage);
+    }
     if args.runs == 0 || !(args.tolerance >= 0.0) {
         return Err(anyhow::anyhow!("--runs must be at least 1 and --tolerance not negative")).stage(Stage::Usage);
     }
     crate::tree::ensure(&sh, base, None, false, args.dry_run)?;
-    let out = project::target().join("bench").join(base.name);
+    let mut dir = base.name.to_string();
+    for w in &args.with {
+        dir.push('+');
+        dir.push_str(w);
+    }
+    let out = project::target().join("bench").join(dir);
     let mut outcomes = Vec::new();
     for arch in arches {
         let outcome = run_arch(&sh, base, arch, &args, &out);
@@ -90,8 +103,8 @@ fn stored(out: &Path) -> anyhow::Result<Vec<bench::Results>> {
 
 fn run_arch(sh: &Shell, base: &Base, arch: &Arch, args: &Args, out: &Path) -> anyhow::Result<String> {
     println!("==> bench {} on {}: {}", arch.name, base.name, arch.description);
-    let image = kernel::build(sh, base, arch, Profile::Bench, args.dry_run)?;
-    let build = project::build_dir(base.name, arch.name, Profile::Bench.name());
+    let image = kernel::build_with(sh, base, arch, Profile::Bench, &args.with, args.dry_run)?;
+    let build = project::build_dir(base.name, arch.name, &kernel::variant_name(Profile::Bench, &args.with));
     let guest_out = project::guest_dir(base.name, arch.name).join("bench");
     let program = [("bench".to_string(), project::root().join("vm-tests/bench/bench.c"))];
     let initrd = crate::guest::build_programs(sh, base.name, arch, &build, &guest_out, &program, args.dry_run)?;

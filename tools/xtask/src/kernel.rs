@@ -115,10 +115,39 @@ pub fn build(
     profile: Profile,
     dry_run: bool,
 ) -> anyhow::Result<PathBuf> {
+    build_with(sh, base, arch, profile, &[], dry_run)
+}
+
+/// The fragments `bench --with NAME` may merge into the bench kernel
+/// (kernel-configs/NAME.config).
+pub const BENCH_EXTRAS: &[&str] = &["lsm"];
+
+/// The build directory's name for a profile with extra fragments merged
+/// last: `bench`, or `bench+lsm` for `kernel-configs/lsm.config`.
+pub fn variant_name(profile: Profile, extra: &[String]) -> String {
+    let mut name = profile.name().to_string();
+    for e in extra {
+        name.push('+');
+        name.push_str(e);
+    }
+    name
+}
+
+/// [`build`], with `kernel-configs/<extra>.config` merged after the
+/// profile's fragments, into a build directory of its own.
+pub fn build_with(
+    sh: &Shell,
+    base: &Base,
+    arch: &Arch,
+    profile: Profile,
+    extra: &[String],
+    dry_run: bool,
+) -> anyhow::Result<PathBuf> {
     let tree = project::tree_dir(base.name);
-    let out = project::build_dir(base.name, arch.name, profile.name());
-    let frags: Vec<PathBuf> =
+    let out = project::build_dir(base.name, arch.name, &variant_name(profile, extra));
+    let mut frags: Vec<PathBuf> =
         fragments(arch, base.name, profile).iter().map(|f| project::configs_dir().join(f)).collect();
+    frags.extend(extra.iter().map(|e| project::configs_dir().join(format!("{e}.config"))));
     let _dir = sh.push_dir(&tree);
     let jobs = jobs();
 
@@ -142,7 +171,13 @@ pub fn build(
         .with_context(|| format!("building {} for {} on {}", target, arch.name, base.name))
         .stage(Stage::Build)?;
     if !dry_run {
-        eprintln!("kernel {} {} {}: built in {:.0?}", base.name, arch.name, profile.name(), started.elapsed());
+        eprintln!(
+            "kernel {} {} {}: built in {:.0?}",
+            base.name,
+            arch.name,
+            variant_name(profile, extra),
+            started.elapsed()
+        );
     }
     Ok(out.join(arch.image_path))
 }

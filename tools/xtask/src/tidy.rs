@@ -117,6 +117,8 @@ fn every_fragment_is_used() {
             }
         }
     }
+    let extras: Vec<String> = kernel::BENCH_EXTRAS.iter().map(|e| format!("{e}.config")).collect();
+    used.extend(extras.iter().map(String::as_str));
     for e in std::fs::read_dir(project::configs_dir()).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         assert!(used.contains(&name.as_str()), "kernel-configs/{name} is merged by no arch or profile");
