@@ -16,6 +16,7 @@
 #include "net.h"
 #include "link.h"
 #include "text.h"
+#include "genl.h"
 #include "far.h"
 
 #define TCA 0x0a5a0101		/* 10.90.1.1 on tca, here */
@@ -176,6 +177,7 @@ static long rcv_mss(int srv)
 
 static void test_customize(void)
 {
+	struct netspec_nl_inst nl = { 0 };
 	struct netspec_customize c;
 	struct netspec_info i;
 	long fd, t, mss;
@@ -189,8 +191,9 @@ static void test_customize(void)
 		  i.protocol == NETSPEC_PROTO_TCP && i.mss == MSS_1500 &&
 		  mss == MSS_1500 && i.mss_clamp == 0 &&
 		  c.policy[NETSPEC_EVENT_MSS] == NETSPEC_POLICY_RESPECIALIZE &&
-		  netspec_proc_row(getpid(), t) &&
-		  find(netspec_proc_row(getpid(), t), " tcp tcp "),
+		  netspec_nl_inst(i.id, &nl) == 0 &&
+		  nl.path == NETSPEC_PATH_TCP && nl.protocol == NETSPEC_PROTO_TCP &&
+		  nl.mss == MSS_1500,
 		  "tcp_customize_freezes_the_mss",
 		  "token %s path %u mss %u TCP_MAXSEG %ld policy %u",
 		  errname(t), c.path, i.mss, mss, c.policy[NETSPEC_EVENT_MSS]);
@@ -360,8 +363,8 @@ static void test_mss_changes(int policy)
 			       m3 == MSS_1000 && i3.fallbacks == PHASE &&
 			       i3.trips == 1 && i3.mss == MSS_1000 &&
 			       rcv3 > 0 && rcv3 <= MSS_1000 &&
-			       find(netspec_proc_row(getpid(), t),
-				    "/reinforce 0 948 960");
+			       i3.policy[NETSPEC_EVENT_MSS] ==
+			       NETSPEC_POLICY_REINFORCE && i3.rewrites == 0;
 			break;
 		}
 	}
