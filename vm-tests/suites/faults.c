@@ -115,6 +115,20 @@ static unsigned long far_drain(void)
 }
 
 /*
+ * The instance whose NETSPEC_OP_INFO is *i as the netspec generic netlink
+ * family lists it, into *nl: 0, or -errno (-ESRCH if the family does not
+ * list it as this process's).
+ */
+static long nl_inst_of(const struct netspec_info *i, struct netspec_nl_inst *nl)
+{
+	long r = netspec_nl_inst(i->id, nl);
+
+	if (!r && nl->pid != (unsigned int)getpid())
+		r = -ESRCH;
+	return r;
+}
+
+/*
  * FLAPS times the route to FAR_NET moves from the first next hop to the
  * second and back ("ip route replace"), each a FIB change that invalidates
  * the cached routes; a datagram goes through the token after each change,
@@ -132,11 +146,12 @@ static void test_route_flaps(int policy, const char *name)
 	unsigned long long rx2 = far_rx_packets("nsb2:");
 	struct sockaddr_in sin = net_sin(FAR, far_port);
 	struct netspec_customize c;
+	struct netspec_nl_inst nl;
 	struct netspec_info i;
 	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), f;
 	long t = net_connect(fd, &sin, sizeof(sin)) ?: customize(fd, policy, &c);
 
-	for (f = 0; f < FLAPS && t > 0; f++) {
+	for (f = 0; f < FLAPS && t >= 0; f++) {
 		changes += link_route_replace(FAR_NET, 24, GW2) == 0;
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
 		twin += net_sendto(fd, buf, ADU, 0, NULL, 0) == ADU;
@@ -153,25 +168,36 @@ static void test_route_flaps(int policy, const char *name)
 	kt_line("# route flaps between two next hops (%s): %lu changes, %lu sent through the token and %lu through send(), %lu received, %llu and %llu packets through each next hop, %llu reroutes, %llu trips, %llu fallbacks, %llu rewrites",
 		name, changes, sent, twin, received, rx1, rx2, i.reroutes,
 		i.trips, i.fallbacks, i.rewrites);
-	ok = t > 0 && changes == 2 * FLAPS && sent == 2 * FLAPS &&
+	ok = t >= 0 && changes == 2 * FLAPS && sent == 2 * FLAPS &&
 	     twin == 2 * FLAPS && received == sent + twin &&
 	     rx1 >= 2 * FLAPS && rx2 >= 2 * FLAPS;
-	if (policy == NETSPEC_POLICY_RESPECIALIZE)
+	if (policy == NETSPEC_POLICY_RESPECIALIZE) {
 		kt_result(ok && i.path == NETSPEC_PATH_UDP4 &&
 			  i.reroutes >= 2 * FLAPS && i.trips == 0 &&
 			  i.rewrites == 0,
 			  "route_flaps_respecialize", "path %u", i.path);
-	else if (policy == NETSPEC_POLICY_REINFORCE)
+	} else if (policy == NETSPEC_POLICY_REINFORCE) {
+		/* The policy in effect, as customize returned it, as INFO
+		 * reports it, and as the netspec family lists this process's
+		 * instance (where /proc/net/netspec showed it).
+		 */
+		long r = nl_inst_of(&i, &nl);
+
 		kt_result(ok && i.path == NETSPEC_PATH_UDP4 &&
 			  i.reroutes >= 2 * FLAPS && i.trips == 1 &&
 			  i.fallbacks == 0 && i.rewrites == sent &&
-			  i.policy[NETSPEC_EVENT_ROUTE] == NETSPEC_POLICY_REINFORCE,
-			  "route_flaps_reinforce", "path %u, %llu rewrites",
-			  i.path, i.rewrites);
-	else
+			  c.policy[NETSPEC_EVENT_ROUTE] == NETSPEC_POLICY_REINFORCE &&
+			  i.policy[NETSPEC_EVENT_ROUTE] == NETSPEC_POLICY_REINFORCE &&
+			  r == 0 && nl.policy_route == NETSPEC_POLICY_REINFORCE,
+			  "route_flaps_reinforce",
+			  "path %u, %llu rewrites, route policy %u, listed: %s, policy %u",
+			  i.path, i.rewrites, i.policy[NETSPEC_EVENT_ROUTE],
+			  errname(r), r ? 0 : nl.policy_route);
+	} else {
 		kt_result(ok && i.path == NETSPEC_PATH_GENERIC &&
 			  i.trips == 1 && i.fallbacks == 1 && i.reroutes == 0,
 			  "route_flaps_invalidate", "path %u", i.path);
+	}
 	netspec_cancel(t);
 	close(fd);
 }
@@ -195,7 +221,7 @@ static void test_reinforce_device_down(void)
 	long r = link_route_replace(FAR_NET, 24, GW2) ?:
 		 net_if_set_up("nsa1", 0);
 
-	for (n = 0; n < UPDOWNS && t > 0 && !r; n++) {
+	for (n = 0; n < UPDOWNS && t >= 0 && !r; n++) {
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
 		received += far_drain();
 	}
@@ -205,7 +231,7 @@ static void test_reinforce_device_down(void)
 	i = netspec_info_of(t);
 	kt_line("# reinforce with the frozen route's device down: %lu sent, %lu received, %llu through the second next hop, %llu rewrites, path %u",
 		sent, received, rx2, i.rewrites, i.path);
-	kt_result(t > 0 && !r && sent == UPDOWNS && received == sent &&
+	kt_result(t >= 0 && !r && sent == UPDOWNS && received == sent &&
 		  rx2 >= sent && i.rewrites == sent &&
 		  i.path == NETSPEC_PATH_UDP4, "reinforce_around_a_down_device",
 		  "%s", errname(r));
@@ -224,7 +250,7 @@ static void test_mtu_flaps(void)
 	int fd = net_udp_sender(LOOPBACK, port), f;
 	long t = customize(fd, 0, &c);
 
-	for (f = 0; f < MTU_FLAPS && t > 0; f++) {
+	for (f = 0; f < MTU_FLAPS && t >= 0; f++) {
 		changes += link_set_mtu("lo", 1500) == 0;
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
 		changes += link_set_mtu("lo", 65536) == 0;
@@ -235,7 +261,7 @@ static void test_mtu_flaps(void)
 	i = netspec_info_of(t);
 	kt_line("# MTU flaps: %lu changes, %lu sent, %lu received, %llu reroutes",
 		changes, sent, received, i.reroutes);
-	kt_result(t > 0 && changes == 2 * MTU_FLAPS && sent == 2 * MTU_FLAPS &&
+	kt_result(t >= 0 && changes == 2 * MTU_FLAPS && sent == 2 * MTU_FLAPS &&
 		  received == sent && i.path == NETSPEC_PATH_UDP4 &&
 		  i.reroutes >= 2 * MTU_FLAPS, "mtu_flaps_respecialize",
 		  "%lu changes, %lu sent, %lu received, path %u",
@@ -277,10 +303,11 @@ static void test_device_down_up(void)
 	long t = customize(fd, 0, &c), down_token = 0, down_send = 0;
 
 	net_getsockname(fd, &sin, &len);
-	for (n = 0; n < UPDOWNS && t > 0; n++) {
+	for (n = 0; n < UPDOWNS && t >= 0; n++) {
 		long a, b;
 
 		net_if_set_up("lo", 0);
+		/* customized_send()'s own flag for send()'s MSG_DONTWAIT. */
 		a = netspec_send(t, buf, ADU, NETSPEC_SEND_DONTWAIT);
 		b = net_sendto(twin, buf, ADU, MSG_DONTWAIT, NULL, 0);
 		same += a == b;
@@ -296,7 +323,7 @@ static void test_device_down_up(void)
 	token_rx += drain_from(sin.sin_port, &twin_rx);
 	kt_line("# device down/up: %d cycles, %lu of %d results equal to send()'s (while down both return %ld, %ld), received %lu from the token and %lu from send()",
 		n, same, 2 * UPDOWNS, down_token, down_send, token_rx, twin_rx);
-	kt_result(t > 0 && same == 2 * UPDOWNS && token_rx == twin_rx &&
+	kt_result(t >= 0 && same == 2 * UPDOWNS && token_rx == twin_rx &&
 		  token_rx >= UPDOWNS, "device_down_up_as_send",
 		  "%lu equal results, %lu vs %lu received", same, token_rx, twin_rx);
 	netspec_cancel(t);
@@ -306,8 +333,9 @@ static void test_device_down_up(void)
 
 /*
  * A child in a new network namespace customizes, sends, closes its
- * sockets and leaves the namespace, which then goes away: the token fails
- * with EPIPE (its socket is gone) and closes cleanly.  The child's exit status is the verdict.
+ * sockets and leaves the namespace, which then goes away: the token, whose
+ * socket is closed, fails with EPIPE (sends and INFO alike) and closes
+ * cleanly.  The child's exit status is the verdict.
  */
 static int netns_child(void)
 {
@@ -321,7 +349,7 @@ static int netns_child(void)
 	r = net_udp_receiver(LOOPBACK, &p);
 	fd = net_udp_sender(LOOPBACK, p);
 	t = customize(fd, 0, &c);
-	if (t <= 0 || netspec_send(t, buf, ADU, 0) != ADU ||
+	if (t < 0 || netspec_send(t, buf, ADU, 0) != ADU ||
 	    net_wait_readable(r, 2000) != 1)
 		return 11;
 	close(fd);
@@ -347,43 +375,54 @@ static void test_netns(void)
 		  "netns_goes_away_with_a_live_token", "child status 0x%x", status);
 }
 
-/* A child customizes and sends, then exits (or waits to be killed). */
+/*
+ * A child customizes and sends, then exits (or waits to be killed): through
+ * a socket of its own, and through one it inherited from this process,
+ * which keeps it open.  The netspec family lists an instance while it has
+ * a token and its socket is open, so the second shows that the exit closed
+ * the token itself, not only the socket (a token left behind would leave
+ * that instance listed under the child's pid).
+ */
 static void test_exit_kill(int kill_it)
 {
 	struct netspec_customize c;
-	int status = -1, seen = 0, tries;
-	long pid = fork();
+	int status = -1, tries;
+	int kept = net_udp_sender(LOOPBACK, port);
+	long seen = 0, left, pid = fork();
 
 	if (pid == 0) {
 		int fd = net_udp_sender(LOOPBACK, port);
 
-		if (customize(fd, 0, &c) <= 0 ||
+		if (customize(fd, 0, &c) < 0 ||
+		    netspec_send(c.token, buf, ADU, 0) != ADU ||
+		    customize(kept, 0, &c) < 0 ||
 		    netspec_send(c.token, buf, ADU, 0) != ADU)
 			exit(1);
 		if (!kill_it)
-			exit(0);
+			exit(netspec_nl_count_pid(getpid()) == 2 ? 0 : 2);
 		for (;;)
 			net_sleep_ms(1000);
 	}
 	if (kill_it) {
-		for (tries = 0; tries < 200 && !seen; tries++) {
-			seen = netspec_nl_count_pid(pid) == 1;
-			if (!seen)
+		for (tries = 0; tries < 200 && seen != 2; tries++) {
+			seen = netspec_nl_count_pid(pid);
+			if (seen != 2)
 				net_sleep_ms(10);
 		}
 		kill(pid, SIGKILL);
 	}
 	waitpid(pid, &status, 0);
+	left = netspec_nl_count_pid(pid);
 	drain();
 	if (kill_it)
-		kt_result(seen && KILLED_BY(status, SIGKILL) &&
-			  netspec_nl_count_pid(pid) == 0,
-			  "kill_9_leaves_no_instance", "seen %d status 0x%x", seen,
-			  status);
+		kt_result(seen == 2 && KILLED_BY(status, SIGKILL) && left == 0,
+			  "kill_9_leaves_no_instance",
+			  "seen %ld status 0x%x, %ld left", seen, status, left);
 	else
 		kt_result(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-			  netspec_nl_count_pid(pid) == 0,
-			  "exit_leaves_no_instance", "status 0x%x", status);
+			  left == 0, "exit_leaves_no_instance",
+			  "status 0x%x, %ld left", status, left);
+	close(kept);
 }
 
 /* A raw ICMP socket in the far namespace; -errno if it cannot be made. */
@@ -461,12 +500,12 @@ static void test_pmtu(void)
 		c = netspec_udp_connected(fd, BIG_ADU);
 		t = netspec_customize(&c);
 	}
-	for (n = 0; n < 10 && t > 0; n++)
+	for (n = 0; n < 10 && t >= 0; n++)
 		before += netspec_send(t, big, BIG_ADU, 0) == BIG_ADU;
 	i0 = netspec_info_of(t);
 	r = icmp < 0 ? icmp : send_frag_needed(icmp, fd, BIG_ADU, PMTU);
 	net_sleep_ms(50);
-	for (n = 0; n < 2 * PMTU_SENDS && after < PMTU_SENDS && t > 0; n++) {
+	for (n = 0; n < 2 * PMTU_SENDS && after < PMTU_SENDS && t >= 0; n++) {
 		long s = netspec_send(t, big, BIG_ADU, 0);
 
 		after += s == BIG_ADU;
@@ -478,17 +517,18 @@ static void test_pmtu(void)
 				      BIG_ADU);
 	rx1 = far_rx_packets("nsb1:") - rx1;
 	i = netspec_info_of(t);
-	kt_line("# path MTU drop to %d by ICMP: %lu sent before (path %u, %llu fallbacks), ICMP %s, %lu sent after with %lu EMSGSIZE, %lu received, %llu packets through the next hop, %llu fallbacks, %llu reroutes",
+	kt_line("# path MTU drop to %d by ICMP: %lu sent before (path %u, %llu fallbacks), ICMP %s, %lu sent after with %lu EMSGSIZE, %lu received, %llu packets through the next hop, %llu fallbacks, %llu reroutes, path %u",
 		PMTU, before, i0.path, i0.fallbacks,
 		r == 36 ? "sent" : errname(r), after, emsgsize, received, rx1,
-		i.fallbacks, i.reroutes);
-	kt_result(t > 0 && r == 36 && before == 10 && i0.fallbacks == 0 &&
+		i.fallbacks, i.reroutes, i.path);
+	kt_result(t >= 0 && r == 36 && before == 10 && i0.fallbacks == 0 &&
 		  i0.path == NETSPEC_PATH_UDP4 && after == PMTU_SENDS &&
 		  emsgsize <= 1 && received == before + after &&
 		  rx1 >= before + 2 * after && i.fallbacks == after &&
 		  i.reroutes >= 1, "pmtu_drop_by_icmp_loses_nothing",
-		  "ICMP %s (%ld), %lu after, %lu received, %llu fallbacks",
-		  errname(r), r, after, received, i.fallbacks);
+		  "ICMP %s, %lu after, %lu received, %llu fallbacks, %llu reroutes",
+		  r == 36 ? "sent" : errname(r), after, received,
+		  i.fallbacks, i.reroutes);
 	netspec_cancel(t);
 	close(fd);
 	if (icmp >= 0)

@@ -22,6 +22,7 @@
 #define TCA 0x0a5a0101		/* 10.90.1.1 on tca, here */
 #define TCB 0x0a5a0102		/* 10.90.1.2 on tcb, the far side */
 #define SOL_TCP 6
+#define TCP_NODELAY 1
 #define TCP_MAXSEG 2
 #define TCP_INFO 11
 #define TCPI_RCV_MSS 20		/* offset of tcpi_rcv_mss in struct tcp_info */
@@ -175,31 +176,51 @@ static long rcv_mss(int srv)
 	return v;
 }
 
+/*
+ * The instance whose NETSPEC_OP_INFO is *i as the netspec generic netlink
+ * family lists it, into *nl: 0, or -errno (-ESRCH if the family does not
+ * list it as this process's).
+ */
+static long nl_inst_of(const struct netspec_info *i, struct netspec_nl_inst *nl)
+{
+	long r = netspec_nl_inst(i->id, nl);
+
+	if (!r && nl->pid != (unsigned int)getpid())
+		r = -ESRCH;
+	return r;
+}
+
 static void test_customize(void)
 {
-	struct netspec_nl_inst nl = { 0 };
 	struct netspec_customize c;
+	struct netspec_nl_inst nl;
 	struct netspec_info i;
-	long fd, t, mss;
+	long fd, t, mss, listed;
 	int srv;
 
 	fd = connect_at(1500, &srv);
 	t = fd < 0 ? fd : customize_tcp(fd, 0, &c);
 	i = netspec_info_of(t);
 	mss = fd < 0 ? fd : maxseg(fd);
-	kt_result(t > 0 && c.path == NETSPEC_PATH_TCP &&
+	/* The token is a new descriptor; the netspec family lists the
+	 * instance as this process's, on the TCP path, for TCP, with the
+	 * frozen MSS (what /proc/net/netspec showed).
+	 */
+	listed = t < 0 ? t : nl_inst_of(&i, &nl);
+	kt_result(t >= 0 && t != fd && c.token == t &&
+		  c.path == NETSPEC_PATH_TCP && i.path == NETSPEC_PATH_TCP &&
 		  i.protocol == NETSPEC_PROTO_TCP && i.mss == MSS_1500 &&
 		  mss == MSS_1500 && i.mss_clamp == 0 &&
 		  c.policy[NETSPEC_EVENT_MSS] == NETSPEC_POLICY_RESPECIALIZE &&
-		  netspec_nl_inst(i.id, &nl) == 0 &&
-		  nl.path == NETSPEC_PATH_TCP && nl.protocol == NETSPEC_PROTO_TCP &&
-		  nl.mss == MSS_1500,
+		  listed == 0 && nl.path == NETSPEC_PATH_TCP &&
+		  nl.protocol == NETSPEC_PROTO_TCP && nl.mss == MSS_1500,
 		  "tcp_customize_freezes_the_mss",
-		  "token %s path %u mss %u TCP_MAXSEG %ld policy %u",
-		  errname(t), c.path, i.mss, mss, c.policy[NETSPEC_EVENT_MSS]);
+		  "token %ld (%s) path %u mss %u TCP_MAXSEG %ld policy %u, listed: %s",
+		  t, t < 0 ? errname(t) : "fd", c.path, i.mss, mss,
+		  c.policy[NETSPEC_EVENT_MSS], errname(listed));
 
 	/* Messages one by one and in batches arrive in order. */
-	if (t > 0) {
+	if (t >= 0) {
 		unsigned long ok = phase(t, srv, PHASE);
 		long r;
 
@@ -217,15 +238,26 @@ static void test_customize(void)
 		kt_result(0, "tcp_stream_arrives_in_order", "no token");
 	}
 
-	/* TCP_MAXSEG is a socket change: refused under the default policy. */
+	/*
+	 * TCP_MAXSEG, the one option a TCP instance froze, is refused under
+	 * the default socket policy (reject); any other option goes through
+	 * untouched (TCP_NODELAY: TCP's sendmsg() reads it on every send).
+	 */
 	{
-		int v = 500;
+		int v = 500, one = 1;
 		long r = net_setsockopt(fd, SOL_TCP, TCP_MAXSEG, &v, sizeof(v));
+		long nd = net_setsockopt(fd, SOL_TCP, TCP_NODELAY, &one,
+					 sizeof(one));
 
 		i = netspec_info_of(t);
-		kt_result(r == -EBUSY && i.trips == 1 && maxseg(fd) == MSS_1500,
-			  "tcp_maxseg_change_is_EBUSY", "%s, %llu trips",
-			  errname(r), i.trips);
+		kt_result(r == -EBUSY && i.trips == 1 &&
+			  maxseg(fd) == MSS_1500 && nd == 0 &&
+			  net_getsockopt_int(fd, SOL_TCP, TCP_NODELAY) == 1 &&
+			  i.path == NETSPEC_PATH_TCP &&
+			  i.policy[NETSPEC_EVENT_SOCKET] == NETSPEC_POLICY_REJECT,
+			  "tcp_maxseg_change_is_EBUSY",
+			  "%s, %llu trips; TCP_NODELAY %s, path %u",
+			  errname(r), i.trips, errname(nd), i.path);
 	}
 
 	/* A wrong length sends nothing. */
@@ -303,8 +335,9 @@ static long start(const char *prefix, int policy, char *name, long *fd,
 static void test_mss_changes(int policy)
 {
 	struct netspec_info i1, i2, i3;
+	struct netspec_nl_inst nl;
 	unsigned long ok = 0;
-	long fd, t, m0, m1, m2, m3, rcv1, rcv3;
+	long fd, t, m0, m1, m2, m3, rcv1, rcv3, listed;
 	int srv, good = 0;
 	char name[64];
 
@@ -327,6 +360,7 @@ static void test_mss_changes(int policy)
 	i3 = netspec_info_of(t);
 	m3 = maxseg(fd);
 	rcv3 = rcv_mss(srv);
+	listed = nl_inst_of(&i3, &nl);
 
 	kt_line("# MSS changes under %s: %lu of %u messages in order; TCP_MAXSEG %ld, grown %ld, shrunk %ld, grown back %ld; frozen MSS %u, %u, %u; clamp %u; largest segment received %ld, then %ld; trips %llu, %llu, %llu; fallbacks %llu, %llu, %llu; path %u",
 		policy_names[policy], ok, 4 * PHASE, m0, m1, m2, m3,
@@ -364,7 +398,12 @@ static void test_mss_changes(int policy)
 			       i3.trips == 1 && i3.mss == MSS_1000 &&
 			       rcv3 > 0 && rcv3 <= MSS_1000 &&
 			       i3.policy[NETSPEC_EVENT_MSS] ==
-			       NETSPEC_POLICY_REINFORCE && i3.rewrites == 0;
+			       NETSPEC_POLICY_REINFORCE && i3.rewrites == 0 &&
+			       /* As the netspec family lists it. */
+			       listed == 0 &&
+			       nl.policy_mss == NETSPEC_POLICY_REINFORCE &&
+			       nl.rewrites == 0 && nl.mss == MSS_1000 &&
+			       nl.mss_clamp == CLAMP_1000;
 			break;
 		}
 	}
