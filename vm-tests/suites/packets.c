@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A token's packets are send()'s, byte for byte on the wire, in every
+ * context where they are built differently: an unconnected socket with a
+ * destination under each IP_MTU_DISCOVER mode (DF and the IP ID depend on
+ * it), a connected socket (the IDs run on from one path to the other), a
+ * frame corked by send(MSG_MORE) (the token's datagram joins it), ADUs
+ * of 4 KB (specialized) and 60 KB (which customize sends to the generic
+ * path), and a TTL changed after customize, by IP_TTL or by the
+ * namespace's net.ipv4.ip_default_ttl.
+ *
+ * Each test sends the same payload through send() and through the token
+ * and captures both packets on lo: every IP and UDP header field and the
+ * payload must be equal; the IP ID, which is per packet, is compared as
+ * what it is: consecutive on a connected socket (the socket's counter),
+ * zero where send()'s is zero, non-zero where send()'s is non-zero (the
+ * hashed generator of an unconnected socket, which is zero once in 65536:
+ * of three packets, one zero is let pass).
+ */
+#include "ktap.h"
+#include "netspec_raw.h"
+#include "net.h"
+#include "text.h"
+#include "capture.h"
+
+#define ADU 64
+#define CORKED 20
+#define ADU_4K 4096
+#define ADU_60K 60000
+#define LOOPBACK 0x7f000001
+#define ROUNDS 3
+#define DEFAULT_TTL "/proc/sys/net/ipv4/ip_default_ttl"
+
+static unsigned char payload[ADU_60K + CORKED], got[ADU_60K + CORKED];
+static unsigned char pa[CAP_MAX], pb[CAP_MAX];
+static unsigned short port;
+static int rx, cap;
+
+static long customize(int fd, unsigned int adu, int unconnected,
+		      struct netspec_customize *c)
+{
+	*c = netspec_udp_connected(fd, adu);
+	if (unconnected) {
+		c->family = AF_INET;
+		c->port = net_htons(port);
+		*(unsigned int *)c->addr = net_htonl(LOOPBACK);
+	}
+	return netspec_customize(c);
+}
+
+/* send() of len bytes of payload, to the receiver if the socket is not
+ * connected; the bytes sent or -errno.
+ */
+static long plain_send(int fd, unsigned long len, int unconnected, int flags)
+{
+	struct sockaddr_in sin = net_sin(LOOPBACK, port);
+
+	return net_sendto(fd, payload, len, flags, unconnected ? &sin : NULL,
+			  unconnected ? sizeof(sin) : 0);
+}
+
+/* Whether the receiver gets one datagram of len bytes equal to want. */
+static int received(const unsigned char *want, unsigned long len)
+{
+	return net_wait_readable(rx, 1000) == 1 &&
+	       net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) ==
+	       (long)len && !memcmp(got, want, len);
+}
+
+/*
+ * The same len bytes through send() (captured into pa) and through the
+ * token (into pb); NULL if both were sent, captured, received and are the
+ * same datagram but for the ID, else what went wrong.
+ */
+static const char *send_both(int fd, long token, unsigned long len,
+			     int unconnected, unsigned int seq, long *la,
+			     long *lb)
+{
+	const char *why;
+
+	net_fill(payload, len, seq);
+	cap_flush(cap, pa, sizeof(pa));
+	if (plain_send(fd, len, unconnected, 0) != (long)len)
+		return "send() failed";
+	*la = cap_next(cap, port, pa, sizeof(pa));
+	if (netspec_send(token, payload, len, 0) != (long)len)
+		return "customized_send() failed";
+	*lb = cap_next(cap, port, pb, sizeof(pb));
+	if (*la < 0 || *lb < 0)
+		return "not captured";
+	if (!received(payload, len) || !received(payload, len))
+		return "not received";
+	why = cap_same_but_id(pa, *la, pb, *lb);
+	if (why) {
+		cap_print("send()", pa, *la);
+		cap_print("token", pb, *lb);
+	}
+	return why;
+}
+
+/*
+ * An unconnected socket with the destination in the context, under each
+ * path MTU discovery mode: DF as send() sets it, and the ID from the same
+ * generator (zero for DO and PROBE, which set DF without ignoring it;
+ * hashed for the others).
+ */
+static void test_pmtu_modes(void)
+{
+	static const struct {
+		int mode;
+		const char *name;
+	} modes[] = {
+		{ IP_PMTUDISC_DONT, "unconnected_pmtudisc_dont_packets_are_send_s" },
+		{ IP_PMTUDISC_WANT, "unconnected_pmtudisc_want_packets_are_send_s" },
+		{ IP_PMTUDISC_DO, "unconnected_pmtudisc_do_packets_are_send_s" },
+		{ IP_PMTUDISC_PROBE, "unconnected_pmtudisc_probe_packets_are_send_s" },
+		{ IP_PMTUDISC_OMIT, "unconnected_pmtudisc_omit_packets_are_send_s" },
+	};
+	unsigned int m;
+
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		struct netspec_customize c;
+		int fd = net_socket(AF_INET, SOCK_DGRAM, 0), k, za = 0, zb = 0;
+		long so = net_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+					 &modes[m].mode, sizeof(int));
+		long t = customize(fd, ADU, 1, &c), la = 0, lb = 0;
+		const char *why = t > 0 ? NULL : "customize failed";
+		unsigned int ida[ROUNDS], idb[ROUNDS], df = 0;
+
+		for (k = 0; k < ROUNDS && !why; k++) {
+			why = send_both(fd, t, ADU, 1, m * 10 + k, &la, &lb);
+			ida[k] = cap_id(pa);
+			idb[k] = cap_id(pb);
+			za += !ida[k];
+			zb += !idb[k];
+			df = cap_df(pb);
+		}
+		if (!why && (za == ROUNDS ? zb != ROUNDS : zb > 1))
+			why = "IDs zero where send()'s are not, or the reverse";
+		if (!why && c.path != NETSPEC_PATH_UDP4)
+			why = "not specialized";
+		if (k == ROUNDS)
+			kt_line("# mode %d: DF %u, IDs of send() %u %u %u, of the token %u %u %u",
+				modes[m].mode, df, ida[0], ida[1], ida[2],
+				idb[0], idb[1], idb[2]);
+		kt_result(!so && !why, modes[m].name,
+			  "IP_MTU_DISCOVER %s, customize %s path %u: %s",
+			  errname(so), errname(t), c.path, why ? why : "?");
+		close(t);
+		close(fd);
+	}
+}
+
+/* A connected socket: the socket's ID counter, one after the other. */
+static void test_connected_ids(void)
+{
+	struct netspec_customize c;
+	int fd = net_udp_sender(LOOPBACK, port), k;
+	long t = customize(fd, ADU, 0, &c), la = 0, lb = 0;
+	const char *why = t > 0 && c.path == NETSPEC_PATH_UDP4 ? NULL :
+			  "customize failed or not specialized";
+	unsigned int id[2 * ROUNDS];
+
+	for (k = 0; k < ROUNDS && !why; k++) {
+		why = send_both(fd, t, ADU, 0, 100 + k, &la, &lb);
+		id[2 * k] = cap_id(pa);
+		id[2 * k + 1] = cap_id(pb);
+	}
+	for (k = 1; k < 2 * ROUNDS && !why; k++)
+		if (id[k] != ((id[k - 1] + 1) & 0xffff))
+			why = "IDs not consecutive";
+	if (!why)
+		kt_line("# connected: IDs %u %u %u %u %u %u", id[0], id[1],
+			id[2], id[3], id[4], id[5]);
+	kt_result(!why, "connected_socket_ids_run_on_between_send_and_token",
+		  "%s", why ? why : "");
+	close(t);
+	close(fd);
+}
+
+/*
+ * send(MSG_MORE) corks a frame on the socket; the token's datagram joins
+ * it and sends it, as a plain send() does: one datagram with both
+ * payloads.  The path cannot build that frame, so that send goes through
+ * the generic path: a fallback, not a trip, and the instance stays
+ * specialized.
+ */
+static void test_cork(void)
+{
+	static unsigned char want[CORKED + ADU];
+	struct netspec_customize c;
+	struct netspec_info i0, i1;
+	int fd = net_udp_sender(LOOPBACK, port), ok;
+	long t = customize(fd, ADU, 0, &c), m1, s1, m2, s2, la, lb;
+	const char *why;
+
+	/* send() twice: corked, then the rest. */
+	cap_flush(cap, pa, sizeof(pa));
+	net_fill(payload, CORKED + ADU, 200);
+	memcpy(want, payload, sizeof(want));
+	m1 = plain_send(fd, CORKED, 0, 0x8000 /* MSG_MORE */);
+	memmove(payload, payload + CORKED, ADU);
+	s1 = net_sendto(fd, payload, ADU, 0, NULL, 0);
+	la = cap_next(cap, port, pa, sizeof(pa));
+	ok = received(want, CORKED + ADU);
+
+	/* Corked by send(), then the token. */
+	i0 = netspec_info_of(t);
+	net_fill(payload, CORKED + ADU, 200);
+	m2 = plain_send(fd, CORKED, 0, 0x8000);
+	memmove(payload, payload + CORKED, ADU);
+	s2 = netspec_send(t, payload, ADU, 0);
+	lb = cap_next(cap, port, pb, sizeof(pb));
+	ok = ok && received(want, CORKED + ADU);
+	i1 = netspec_info_of(t);
+	why = la < 0 || lb < 0 ? "not captured" : cap_same_but_id(pa, la, pb, lb);
+	kt_result(t > 0 && c.path == NETSPEC_PATH_UDP4 && m1 == CORKED &&
+		  s1 == ADU && m2 == CORKED && s2 == ADU && ok && !why &&
+		  la == 20 + 8 + CORKED + ADU &&
+		  cap_id(pb) == (unsigned short)(cap_id(pa) + 1) &&
+		  i1.sends == i0.sends + 1 && i1.fallbacks == i0.fallbacks + 1 &&
+		  i1.trips == i0.trips && i1.path == NETSPEC_PATH_UDP4,
+		  "token_send_joins_a_frame_corked_by_send_msg_more",
+		  "sends %s %s / %s %s, one datagram of both %d, packets %s (%ld bytes), fallbacks %llu -> %llu, trips %llu, path %u",
+		  errname(m1), errname(s1), errname(m2), errname(s2), ok,
+		  why ? why : "same", la, i0.fallbacks, i1.fallbacks, i1.trips,
+		  i1.path);
+	close(t);
+	close(fd);
+}
+
+/*
+ * Large ADUs over loopback: 4 KB fits a linear buffer and is specialized;
+ * 60 KB would go in page fragments on an SG device, which the path does
+ * not build, so customize says generic.  Both send send()'s packets.
+ */
+static void test_big_adus(void)
+{
+	static const struct {
+		unsigned int adu, path;
+		const char *name;
+	} big[] = {
+		{ ADU_4K, NETSPEC_PATH_UDP4, "adu_4k_is_specialized_and_sends_send_s_packets" },
+		{ ADU_60K, NETSPEC_PATH_GENERIC, "adu_60k_is_generic_and_sends_send_s_packets" },
+	};
+	unsigned int b;
+
+	for (b = 0; b < 2; b++) {
+		struct netspec_customize c;
+		int fd = net_udp_sender(LOOPBACK, port);
+		long t = customize(fd, big[b].adu, 0, &c), la = 0, lb = 0;
+		const char *why = t > 0 ? send_both(fd, t, big[b].adu, 0, 300 + b,
+						     &la, &lb) : "customize failed";
+
+		if (!why && la != 20 + 8 + (long)big[b].adu)
+			why = "captured length";
+		if (!why && cap_id(pb) != (unsigned short)(cap_id(pa) + 1))
+			why = "IDs not consecutive";
+		kt_result(!why && c.path == big[b].path &&
+			  netspec_info_of(t).path == big[b].path, big[b].name,
+			  "customize %s path %u (expected %u): %s", errname(t),
+			  c.path, big[b].path, why ? why : "same");
+		close(t);
+		close(fd);
+	}
+}
+
+/*
+ * The TTL is read per send, as send() reads it: IP_TTL set after
+ * customize, and the namespace's default TTL changed after customize,
+ * reach the next token datagram.
+ */
+static void test_ttl(void)
+{
+	struct netspec_customize c;
+	int fd = net_udp_sender(LOOPBACK, port), ttl = 17;
+	long t = customize(fd, ADU, 0, &c), la = 0, lb = 0, so, w;
+	const char *why;
+
+	so = net_setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	why = send_both(fd, t, ADU, 0, 400, &la, &lb);
+	kt_result(t > 0 && !so && !why && cap_ttl(pb) == 17 &&
+		  netspec_info_of(t).path == NETSPEC_PATH_UDP4 &&
+		  !netspec_info_of(t).fallbacks,
+		  "ip_ttl_set_after_customize_reaches_the_next_token_datagram",
+		  "IP_TTL %s: %s, TTL %u, path %u", errname(so),
+		  why ? why : "same", lb > 0 ? cap_ttl(pb) : 0,
+		  netspec_info_of(t).path);
+	close(t);
+	close(fd);
+
+	fd = net_udp_sender(LOOPBACK, port);
+	t = customize(fd, ADU, 0, &c);
+	w = write_text(DEFAULT_TTL, "99");
+	why = send_both(fd, t, ADU, 0, 401, &la, &lb);
+	write_text(DEFAULT_TTL, "64");
+	kt_result(t > 0 && !w && !why && cap_ttl(pb) == 99 &&
+		  netspec_info_of(t).path == NETSPEC_PATH_UDP4 &&
+		  !netspec_info_of(t).fallbacks,
+		  "ip_default_ttl_changed_after_customize_reaches_the_next_token_datagram",
+		  "sysctl %s: %s, TTL %u, path %u", errname(w),
+		  why ? why : "same", lb > 0 ? cap_ttl(pb) : 0,
+		  netspec_info_of(t).path);
+	close(t);
+	close(fd);
+}
+
+int main(void)
+{
+	int size = 8 << 20;
+
+	kt_plan(1, 11);
+	net_if_up("lo");
+	cap = cap_open(CAP_LO);
+	rx = net_udp_receiver(LOOPBACK, &port);
+	if (cap < 0 || rx < 0 ||
+	    net_setsockopt(rx, SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, &size,
+			   sizeof(size))) {
+		kt_line("# setup: capture %d receiver %d", cap, rx);
+		return 1;
+	}
+	test_pmtu_modes();
+	test_connected_ids();
+	test_cork();
+	test_big_adus();
+	test_ttl();
+	return kt_exit_status();
+}
