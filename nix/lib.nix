@@ -104,10 +104,13 @@ in
 rec {
   inherit root;
 
-  # The bases with a series, newest first (tools/xtask/src/base.rs).
+  # The bases with a series, in the order of tools/xtask/src/base.rs: the
+  # default (Debian 13's 6.12) first, then 6.1 (Debian 12) and 7.3 (the
+  # newest stable, trixie-backports).
   bases = [
     "6.12"
     "6.1"
+    "7.3"
   ];
 
   # The kernel version a base is for: "6.12.30" -> "6.12", or null if unsupported.
@@ -321,6 +324,7 @@ rec {
       baseFragments = {
         "6.12" = [ "riscv64-6.12.config" ];
         "6.1" = [ "riscv64-6.1.config" ];
+        "7.3" = [ "riscv64-6.12.config" ];
       };
       kasan = true;
       imageTarget = "Image";

@@ -1,5 +1,5 @@
 # nixosModules.default: adds the netspec series of the running kernel's base
-# to boot.kernelPatches (with NET_SPECIALIZE=y), for Linux 6.12.x and 6.1.x.
+# to boot.kernelPatches (with NET_SPECIALIZE=y), for Linux 6.12.x, 6.1.x and 7.3.x.
 netspec:
 { config, lib, ... }:
 let
@@ -11,7 +11,7 @@ in
     assertions = [
       {
         assertion = base != null;
-        message = "netspec: the series is for Linux ${lib.concatMapStringsSep " and " (b: "${b}.x") netspec.bases}, but boot.kernelPackages has Linux ${version}; use e.g. pkgs.linuxPackages_6_12.";
+        message = "netspec: the series is for Linux ${lib.concatMapStringsSep ", " (b: "${b}.x") netspec.bases}, but boot.kernelPackages has Linux ${version}; use e.g. pkgs.linuxPackages_6_12.";
       }
     ];
     # Only the version is read here, never the patched kernel, so this does
