@@ -197,7 +197,16 @@ pub fn names() -> Vec<&'static str> {
     ARCHES.iter().map(|a| a.name).collect()
 }
 
+/// Guest memory in MB of a 64-bit arch's long-mode VM test boot.
+pub const LONG_MEMORY: &str = "2048";
+
 impl Arch {
+    /// Whether the arch is a 64-bit one (its guests may have more than
+    /// 32-bit lowmem's worth of memory).
+    pub fn is_64bit(&self) -> bool {
+        matches!(self.name, "x86_64" | "aarch64" | "riscv64")
+    }
+
     /// Flags for a static nolibc guest program.
     pub fn guest_flags(&self) -> impl Iterator<Item = &'static str> {
         self.guest_cflags.iter().chain(NOLIBC_FLAGS).copied()

@@ -205,7 +205,14 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, image: PathBuf, suites: &[Stri
     // The kernel hands an unknown NAME=value of its command line to init's
     // environment, and init to the suites'.
     let append = if args.long { format!("{} NETSPEC_LONG=1", args.append).trim().to_string() } else { args.append.clone() };
-    let qemu_args = arch.qemu_args(&path_str(&image), &path_str(&initrd), &append);
+    let mut qemu_args = arch.qemu_args(&path_str(&image), &path_str(&initrd), &append);
+    if args.long && arch.is_64bit() {
+        // The scale suite's long mode holds 100,000 instances: about 400 MB
+        // of slab with KASAN, more than the default guest has.
+        if let Some(m) = qemu_args.iter().position(|a| a == "-m") {
+            qemu_args[m + 1] = crate::arch::LONG_MEMORY.into();
+        }
+    }
     let qemu = arch.qemu;
     let c = cmd!(sh, "{qemu} {qemu_args...}");
     if args.dry_run {
