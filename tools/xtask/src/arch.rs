@@ -31,6 +31,9 @@ pub struct Arch {
     /// Fragments for one base only, merged right after `fragment`, for
     /// options a base renamed: (base, fragment).
     pub base_fragments: &'static [(&'static str, &'static str)],
+    /// Bases the kernel dropped the arch from: (base, why).  `--arch all`
+    /// leaves the arch out there; naming it is a usage error.
+    pub unsupported_bases: &'static [(&'static str, &'static str)],
     /// Whether the test profile adds `kasan.config` (the arch has HAVE_ARCH_KASAN).
     pub kasan: bool,
     /// The image make target and where it lands in the build directory.
@@ -73,6 +76,7 @@ pub const ARCHES: &[Arch] = &[
         defconfig: "collie_defconfig",
         fragment: "armv4.config",
         base_fragments: &[],
+        unsupported_bases: &[],
         kasan: true,
         image_target: "zImage",
         image_path: "arch/arm/boot/zImage",
@@ -95,6 +99,9 @@ pub const ARCHES: &[Arch] = &[
         defconfig: "tinyconfig",
         fragment: "i486.config",
         base_fragments: &[],
+        // 7.x's arch/x86/Kconfig.cpu has no M486 (nor M486SX, MELAN or a
+        // plain M586): X86_MINIMUM_CPU_FAMILY is 5 with a TSC at least.
+        unsupported_bases: &[("7.3", "Linux 7.x removed 486-class CPUs (no CONFIG_M486 in arch/x86/Kconfig.cpu); use base 6.12 or 6.1")],
         kasan: false,
         image_target: "bzImage",
         image_path: "arch/x86/boot/bzImage",
@@ -117,6 +124,7 @@ pub const ARCHES: &[Arch] = &[
         defconfig: "tinyconfig",
         fragment: "x86_64.config",
         base_fragments: &[],
+        unsupported_bases: &[],
         kasan: true,
         image_target: "bzImage",
         image_path: "arch/x86/boot/bzImage",
@@ -139,6 +147,7 @@ pub const ARCHES: &[Arch] = &[
         defconfig: "tinyconfig",
         fragment: "aarch64.config",
         base_fragments: &[],
+        unsupported_bases: &[],
         kasan: true,
         image_target: "Image",
         image_path: "arch/arm64/boot/Image",
@@ -162,6 +171,7 @@ pub const ARCHES: &[Arch] = &[
         fragment: "riscv64.config",
         // ARCH_VIRT from 6.7 on: 7.3 takes 6.12's name for it.
         base_fragments: &[("6.12", "riscv64-6.12.config"), ("6.1", "riscv64-6.1.config"), ("7.3", "riscv64-6.12.config")],
+        unsupported_bases: &[],
         kasan: true,
         image_target: "Image",
         image_path: "arch/riscv/boot/Image",
@@ -193,6 +203,20 @@ pub fn select(spec: &str) -> anyhow::Result<Vec<&'static Arch>> {
     spec.split(',').map(find).collect()
 }
 
+/// The arches `spec` names that `base` supports.  `all` leaves out those
+/// the base dropped, saying so; naming one of them is an error.
+pub fn select_for(spec: &str, base: &str) -> anyhow::Result<Vec<&'static Arch>> {
+    let mut out = Vec::new();
+    for a in select(spec)? {
+        match a.unsupported_on(base) {
+            None => out.push(a),
+            Some(why) if spec == "all" => println!("  --   {} {base}: skipped: {why}", a.name),
+            Some(why) => anyhow::bail!("--arch {} on base {base}: {why}", a.name),
+        }
+    }
+    Ok(out)
+}
+
 pub fn names() -> Vec<&'static str> {
     ARCHES.iter().map(|a| a.name).collect()
 }
@@ -201,6 +225,11 @@ pub fn names() -> Vec<&'static str> {
 pub const LONG_MEMORY: &str = "2048";
 
 impl Arch {
+    /// Why `base` has no kernel for this arch, or None if it has one.
+    pub fn unsupported_on(&self, base: &str) -> Option<&'static str> {
+        self.unsupported_bases.iter().find(|(b, _)| *b == base).map(|(_, why)| *why)
+    }
+
     /// Whether the arch is a 64-bit one (its guests may have more than
     /// 32-bit lowmem's worth of memory).
     pub fn is_64bit(&self) -> bool {
@@ -277,6 +306,22 @@ impl Arch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `all` on 7.3 leaves i486 out; naming it there fails with the reason;
+    /// every base names an existing base.
+    #[test]
+    fn a_base_without_an_arch_skips_it() {
+        let names = |v: Vec<&Arch>| v.iter().map(|a| a.name).collect::<Vec<_>>();
+        assert_eq!(names(select_for("all", "7.3").unwrap()), ["armv4", "x86_64", "aarch64", "riscv64"]);
+        assert_eq!(names(select_for("all", "6.1").unwrap()).len(), ARCHES.len());
+        let err = select_for("x86_64,i486", "7.3").unwrap_err().to_string();
+        assert!(err.contains("i486") && err.contains("M486"), "{err}");
+        for a in ARCHES {
+            for (b, _) in a.unsupported_bases {
+                assert!(crate::base::find(b).is_ok(), "{}: unknown base {b}", a.name);
+            }
+        }
+    }
 
     /// The QEMU command line of every arch, against testdata/qemu-cmdlines.txt
     /// (rewrite with UPDATE_GOLDEN=1 cargo test -p xtask).

@@ -47,7 +47,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let sh = project::shell()?;
     let base = base::find(&args.base).stage(Stage::Usage)?;
-    let arches = arch::select(&args.arch).stage(Stage::Usage)?;
+    let arches = arch::select_for(&args.arch, base.name).stage(Stage::Usage)?;
     if let Some(w) = args.with.iter().find(|w| !kernel::BENCH_EXTRAS.contains(&w.as_str())) {
         return Err(anyhow::anyhow!("--with {w}: not one of {}", kernel::BENCH_EXTRAS.join(", "))).stage(Stage::Usage);
     }

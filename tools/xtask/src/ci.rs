@@ -172,6 +172,10 @@ fn config_check(sh: &xshell::Shell, vm_builds: &[(&str, &str)], dry_run: bool) -
         }
         crate::tree::ensure(sh, base, None, false, dry_run)?;
         for arch in crate::arch::ARCHES {
+            if let Some(why) = arch.unsupported_on(base.name) {
+                println!("  --   {} {}: {why}", base.name, arch.name);
+                continue;
+            }
             for profile in Profile::ALL {
                 let what = format!("{} {} {}", base.name, arch.name, profile.name());
                 if profile == Profile::Test && vm_builds.contains(&(base.name, arch.name)) {

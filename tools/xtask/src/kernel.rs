@@ -143,6 +143,9 @@ pub fn build_with(
     extra: &[String],
     dry_run: bool,
 ) -> anyhow::Result<PathBuf> {
+    if let Some(why) = arch.unsupported_on(base.name) {
+        return Err(anyhow::anyhow!("no {} kernel on base {}: {why}", arch.name, base.name)).stage(Stage::Usage);
+    }
     let tree = project::tree_dir(base.name);
     let out = project::build_dir(base.name, arch.name, &variant_name(profile, extra));
     let mut frags: Vec<PathBuf> =

@@ -55,7 +55,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let base = base::find(&args.base).stage(Stage::Usage)?;
-    let arches = arch::select(&args.arch).stage(Stage::Usage)?;
+    let arches = arch::select_for(&args.arch, base.name).stage(Stage::Usage)?;
     let jobs: Vec<(&'static Base, &'static Arch)> = arches.into_iter().map(|a| (base, a)).collect();
     let outcomes = run_jobs(&jobs, &args, false)?;
     println!("\nvm-test on {}:", base.name);
