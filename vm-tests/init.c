@@ -90,9 +90,13 @@ static void end_vm(int status)
 		sleep(1000);
 }
 
-int main(void)
+int main(int argc, char **argv, char **envp)
 {
 	int n, i, failed = 0;
+
+	(void)argc;
+	(void)argv;
+	environ = envp;	/* 6.1's nolibc leaves it to us */
 
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);

@@ -18,4 +18,27 @@
 #define my_syscall6 __nolibc_syscall6
 #endif
 
+/* nolibc before 6.7 (6.1's) has no crt.h: getenv() reads an environ the
+ * program must define and set, from main()'s third argument.
+ */
+#ifndef _NOLIBC_CRT_H
+char **environ;
+#endif
+
+/* 6.1's nolibc lacks these (values of asm-generic/fcntl.h, which every
+ * test arch uses).
+ */
+#ifndef F_GETFD
+#define F_GETFD 1
+#endif
+#ifndef F_SETFD
+#define F_SETFD 2
+#endif
+#ifndef FD_CLOEXEC
+#define FD_CLOEXEC 1
+#endif
+#ifndef O_CLOEXEC
+#define O_CLOEXEC 02000000
+#endif
+
 #endif /* NETSPEC_NOLIBC_COMPAT_H */

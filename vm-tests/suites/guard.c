@@ -14,7 +14,9 @@
 #define ADU 64
 #define LOOPBACK 0x7f000001
 #define ROUNDS 1000
+#ifndef CLONE_FILES
 #define CLONE_FILES 0x400
+#endif
 #define SIGCHLD 17
 #define SO_RCVBUFFORCE 33
 #define SYSCTL_SOCKET "/proc/sys/net/netspec/socket_policy"
