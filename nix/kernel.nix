@@ -83,11 +83,21 @@ let
     installPhase = "cp build/.config $out";
   };
 
-  kernel =
+  # The image arch.rs builds, and the install target whose installkernel
+  # hook copies it to $out (arch/*/Makefile: `zinstall` installs zImage,
+  # `install` installs bzImage on x86 and Image on arm64 and riscv).
+  # nixpkgs took both from `stdenv.hostPlatform.linux-kernel`, which
+  # lib.systems.elaborate rejects since 26.11 (whose kernels reportedly carry
+  # `passthru.target` instead); whatever nixpkgs says, this builds arch.rs's.
+  target = a.imageTarget;
+  installTarget = if target == "zImage" then "zinstall" else "install";
+  # What nixpkgs would build instead (its passthru.target, or before 26.11
+  # the platform's), dropped from the make goals.
+  nixpkgsTarget = kernel0.passthru.target or stdenv.hostPlatform.linux-kernel.target or null;
+
+  kernel0 =
     assert lib.assertMsg (stdenv.hostPlatform.linuxArch == a.linuxArch)
       "netspec ${arch}: nixpkgs' linuxArch is ${stdenv.hostPlatform.linuxArch}, arch.rs says ${a.linuxArch}";
-    assert lib.assertMsg (stdenv.hostPlatform.linux-kernel.target == a.imageTarget)
-      "netspec ${arch}: nixpkgs builds ${stdenv.hostPlatform.linux-kernel.target}, arch.rs says ${a.imageTarget}";
     crossPkgs.linuxManualConfig {
       inherit (linux) src version modDirVersion;
       inherit kernelPatches configfile;
@@ -95,6 +105,14 @@ let
       # CONFIG_MODULES = "y" in it gives the kernel its `dev` output.
       inherit config;
     };
+
+  kernel = kernel0.overrideAttrs (old: {
+    buildFlags = [ target ] ++ lib.remove nixpkgsTarget (old.buildFlags or [ ]);
+    installTargets = [ installTarget ];
+    passthru = (old.passthru or { }) // {
+      inherit target;
+    };
+  });
 
   headers = buildPackages.runCommandCC "linux-headers-netspec-${arch}" {
     nativeBuildInputs = [ buildPackages.rsync ];
