@@ -211,8 +211,8 @@ rec {
     );
 
   # The per-arch facts of tools/xtask/src/arch.rs (same names, in camelCase),
-  # plus `nixpkgs`: how to get a toolchain for it from nixpkgs, either an
-  # example of lib/systems/examples.nix (pkgsCross.<name>) or a crossSystem.
+  # plus `nixpkgs.example`: the lib/systems/examples.nix entry whose
+  # pkgsCross.<example> builds the arch's kernel and guest programs.
   archs = {
     armv4 = {
       description = "StrongARM SA-1110 (ARMv4), QEMU -M collie";
@@ -236,20 +236,13 @@ rec {
       qemuExtra = [ ];
       console = "ttySA1";
       runEnd = "harness-stops";
-      nixpkgs.crossSystem = {
-        config = "arm-unknown-linux-gnueabi";
-        gcc = {
-          arch = "armv4";
-          float = "soft";
-        };
-        linux-kernel = {
-          name = "collie";
-          baseConfig = "collie_defconfig";
-          target = "zImage";
-          autoModules = false;
-          DTB = false;
-        };
-      };
+      # No nixpkgs platform is ARMv4: `arm-unknown-linux-gnueabi` elaborates to
+      # `arm-linux`, which is not in lib.platforms.linux, so linuxManualConfig
+      # and glibc refuse it.  Nothing here needs an ARMv4 userland: the kernel's
+      # own arch/arm/Makefile passes -march=armv4 -mtune=strongarm1100 for
+      # CPU_SA1100, and the guests are nolibc programs built with guestCflags
+      # (-march=armv4 -marm, after the cc-wrapper's -march=armv5te, so they win).
+      nixpkgs.example = "armv5tel-multiplatform";
     };
     i486 = {
       description = "32-bit x86 on an i486, QEMU -M pc -cpu 486";
