@@ -18,9 +18,13 @@ let
   linux = pkgs.linux_6_12;
   kernelPatches = netspec.patchesFor base;
 
-  fragments =
+  # As store paths: "${path}" copies the file and gives the string its context,
+  # so the config derivation depends on each fragment; a path passed to
+  # escapeShellArgs as is would become its bare source path, with no context.
+  fragments = map (f: "${f}") (
     map netspec.fragmentPath (netspec.fragmentsFor arch profile)
-    ++ map netspec.nixFragmentPath netspec.nixFragments;
+    ++ map netspec.nixFragmentPath netspec.nixFragments
+  );
 
   # What the .config must hold, read from the fragments by nix/lib.nix.
   config = netspec.kernelConfig arch profile;
