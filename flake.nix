@@ -1,7 +1,7 @@
 {
   description = "netspec: per-socket specialization of the Linux TCP/IP send path; cross kernels, VM tests, a NixOS module";
 
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
 
   outputs =
     { self, nixpkgs }:
@@ -65,6 +65,6 @@
         }
       );
 
-      formatter = forSystems (_: pkgs: pkgs.nixfmt-rfc-style);
+      formatter = forSystems (_: pkgs: pkgs.nixfmt);
     };
 }
