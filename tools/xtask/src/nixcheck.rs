@@ -5,6 +5,10 @@
 //! reads from the same files: the series of each base, every config fragment,
 //! the merge order per arch and profile, the per-arch facts of `arch.rs`, the
 //! guest flags, the QEMU command lines and the suites.
+//! Then, only where tools/nix-chroot.sh made a Nix >= 2.18 with nixpkgs' real
+//! lib (else it says it skipped), `nix/platform-check.nix`: every arch's
+//! platform elaborates to a system in `lib.platforms.linux` with arch.rs's
+//! Linux arch.
 //! Everything that needs nixpkgs (the builds, the VM checks, the NixOS test)
 //! only a networked Nix checks: `nix flake check`.
 
@@ -35,6 +39,10 @@ pub struct Args {
 const STORE: &str = "dummy://";
 const CHECK: &str = "nix/check.nix";
 const PROFILES: [Profile; 2] = [Profile::Test, Profile::Bench];
+const PLATFORM_CHECK: &str = "nix/platform-check.nix";
+/// Where tools/nix-chroot.sh puts its Nix and nixpkgs' lib, unless
+/// `NETSPEC_NIX_ROOT` says otherwise.
+const NIX_ROOT: &str = "/srv/netspec-nix";
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let sh = project::shell()?;
@@ -44,6 +52,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("would run: nix-instantiate --parse {}", f.display());
         }
         println!("would run: nix-instantiate --eval --strict --json --store {STORE} {CHECK}");
+        let nix = NixRoot::find();
+        match nix.missing() {
+            None => println!(
+                "would run: {} {}",
+                nix.nix_instantiate().display(),
+                nix.platform_check_args()
+                    .iter()
+                    .map(|a| if a.contains([' ', '<']) { format!("'{a}'") } else { a.clone() })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Some(why) => println!("would skip {PLATFORM_CHECK}: {why}"),
+        }
         return Ok(());
     }
     let version = cmd!(sh, "nix-instantiate --version")
@@ -90,7 +111,117 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         want.as_object().map_or(0, |o| o.len()),
         version.trim()
     );
+    let nix = NixRoot::find();
+    match nix.missing() {
+        None => println!("nix-check: {}", platform_check(&sh, &nix)?),
+        Some(why) => println!("nix-check: skipped {PLATFORM_CHECK}: {why}"),
+    }
     Ok(())
+}
+
+/// A Nix >= 2.18 and nixpkgs' lib as tools/nix-chroot.sh lays them out.
+struct NixRoot {
+    dir: PathBuf,
+}
+
+impl NixRoot {
+    fn find() -> NixRoot {
+        let dir = std::env::var_os("NETSPEC_NIX_ROOT").map_or_else(|| PathBuf::from(NIX_ROOT), PathBuf::from);
+        NixRoot { dir }
+    }
+    fn nix_instantiate(&self) -> PathBuf {
+        self.dir.join("netspec-nix-instantiate")
+    }
+    fn lib(&self) -> PathBuf {
+        self.dir.join("opt/nixpkgs-lib/lib")
+    }
+    /// Why the step cannot run here, or None if it can.
+    fn missing(&self) -> Option<String> {
+        let (nix, lib) = (self.nix_instantiate(), self.lib());
+        let what = if !nix.is_file() {
+            nix
+        } else if !lib.join("default.nix").is_file() {
+            lib
+        } else {
+            return None;
+        };
+        Some(format!(
+            "no {} (a Nix >= 2.18 with nixpkgs' lib; make one with: sudo tools/nix-chroot.sh LIB_TARBALL {}, \
+             or set NETSPEC_NIX_ROOT)",
+            what.display(),
+            self.dir.display()
+        ))
+    }
+    /// nix-instantiate's arguments for nix/platform-check.nix.
+    fn platform_check_args(&self) -> Vec<String> {
+        [
+            "--eval".into(),
+            "--strict".into(),
+            "--json".into(),
+            "--store".into(),
+            STORE.into(),
+            "-I".into(),
+            format!("netspec-lib={}", self.lib().display()),
+            "--arg".into(),
+            "lib".into(),
+            "import <netspec-lib>".into(),
+            PLATFORM_CHECK.into(),
+        ]
+        .into()
+    }
+}
+
+/// Runs nix/platform-check.nix with the real lib; its summary, or what is wrong.
+fn platform_check(sh: &Shell, nix: &NixRoot) -> anyhow::Result<String> {
+    let program = nix.nix_instantiate();
+    let version = cmd!(sh, "{program} --version")
+        .quiet()
+        .read()
+        .with_context(|| format!("running {}; re-run tools/nix-chroot.sh", program.display()))
+        .stage(Stage::Boot)?;
+    let args = nix.platform_check_args();
+    let out = cmd!(sh, "{program} {args...}").quiet().ignore_status().output()?;
+    if !out.status.success() {
+        return Err(anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim()))
+            .context(format!("evaluating {PLATFORM_CHECK} with {} failed", nix.lib().display()))
+            .stage(Stage::Test);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{PLATFORM_CHECK} did not print JSON:\n{text}"))
+        .stage(Stage::Test)?;
+    platform_summary(&value, version.trim())
+        .map_err(|problems| anyhow::anyhow!("{}", problems.join("\n")))
+        .context(format!("{PLATFORM_CHECK}: nixpkgs would refuse an arch's platform; fix its nixpkgs.example in nix/lib.nix"))
+        .stage(Stage::Test)
+}
+
+/// The one-line summary of platform-check.nix's output, or its problems.
+fn platform_summary(v: &Value, nix_version: &str) -> Result<String, Vec<String>> {
+    let problems: Vec<String> = match v.get("problems").and_then(Value::as_array) {
+        Some(list) => list.iter().map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_string)).collect(),
+        None => vec![format!("no `problems` list in {v}")],
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let archs: Vec<String> = v
+        .get("archs")
+        .and_then(Value::as_object)
+        .map(|o| {
+            o.iter()
+                .map(|(arch, p)| format!("{arch} {}", p.get("system").and_then(Value::as_str).unwrap_or("?")))
+                .collect()
+        })
+        .unwrap_or_default();
+    if archs.is_empty() {
+        return Err(vec![format!("no arches in {v}")]);
+    }
+    let lib = v.get("libVersion").and_then(Value::as_str).unwrap_or("?");
+    Ok(format!(
+        "{PLATFORM_CHECK}: every platform is in lib.platforms.linux with arch.rs's linuxArch ({}; nixpkgs lib {lib}, {nix_version})",
+        archs.join(", ")
+    ))
 }
 
 /// Every `.nix` file of the repository, outside `target/` and `.git/`, sorted.
@@ -333,7 +464,30 @@ mod tests {
         check("experimental Nix feature '; rm -rf /' is disabled", None);
     }
 
+    fn summary(json: &str, expected: Result<&str, &[&str]>) {
+        let v: Value = serde_json::from_str(json).unwrap();
+        let got = platform_summary(&v, "nix-instantiate (Nix) 2.26.3");
+        match (got, expected) {
+            (Ok(g), Ok(e)) => assert!(g.contains(e), "{g:?} lacks {e:?}"),
+            (Err(g), Err(e)) => assert_eq!(g, e),
+            (g, e) => panic!("got {g:?}, expected {e:?}"),
+        }
+    }
+
+    #[test]
+    fn platform_check_output() {
+        let good = r#"{"archs":{"armv4":{"example":"armv5tel-multiplatform","linuxArch":"arm","system":"armv5tel-linux"},
+            "x86_64":{"example":"gnu64","linuxArch":"x86_64","system":"x86_64-linux"}},"libVersion":"26.11pre-git","problems":[]}"#;
+        summary(good, Ok("(armv4 armv5tel-linux, x86_64 x86_64-linux; nixpkgs lib 26.11pre-git, nix-instantiate (Nix) 2.26.3)"));
+        let bad = r#"{"archs":{"armv4":{"example":"arm-embedded","linuxArch":"arm","system":"arm-none"}},"libVersion":"26.11pre-git",
+            "problems":["armv4: arm-embedded elaborates to arm-none, which is not in lib.platforms.linux"]}"#;
+        summary(bad, Err(&["armv4: arm-embedded elaborates to arm-none, which is not in lib.platforms.linux"]));
+        summary(r#"{"archs":{},"problems":[]}"#, Err(&[r#"no arches in {"archs":{},"problems":[]}"#]));
+        summary(r#"{"archs":{}}"#, Err(&[r#"no `problems` list in {"archs":{}}"#]));
+    }
+
     /// The check itself; it needs Nix, which tools/bootstrap.sh installs.
+    /// It runs nix/platform-check.nix too where tools/nix-chroot.sh has been run.
     #[test]
     fn nix_matches_the_files() {
         if let Err(e) = run(Args { dry_run: false }) {
