@@ -15,6 +15,7 @@
 #include "net.h"
 #include "text.h"
 #include "genl.h"
+#include "capture.h"
 
 #define ADU 64
 #define N_STREAM 1000
@@ -133,47 +134,6 @@ static int exec_check(char **argv)
 	return r;
 }
 
-/* Captures the packets lo sends. */
-static int capture_socket(void)
-{
-	struct sockaddr_ll sll = { 0 };
-	/* Only ETH_P_ALL taps see packets on their way out. */
-	long fd = net_socket(AF_PACKET, SOCK_DGRAM, net_htons(ETH_P_ALL));
-
-	if (fd < 0)
-		return -1;
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = net_htons(ETH_P_ALL);
-	sll.sll_ifindex = 1;	/* lo */
-	if (net_bind(fd, &sll, sizeof(sll)))
-		return -1;
-	return fd;
-}
-
-/* The next outgoing UDP packet to port; its length or -errno. */
-static long capture_next(int fd, unsigned short port, unsigned char *p,
-			 unsigned long len)
-{
-	for (;;) {
-		struct sockaddr_ll from;
-		socklen_t flen = sizeof(from);
-		struct iphdr *iph = (struct iphdr *)p;
-		struct udphdr *uh = (struct udphdr *)(p + 20);
-		long r = net_wait_readable(fd, 1000);
-
-		if (r <= 0)
-			return r ? r : -EAGAIN;
-		r = net_recvfrom(fd, p, len, MSG_DONTWAIT, &from, &flen);
-		if (r < 0)
-			return r;
-		if (from.sll_pkttype == PACKET_OUTGOING && r >= 28 &&
-		    iph->version == 4 && iph->ihl == 5 &&
-		    iph->protocol == IPPROTO_UDP &&
-		    uh->dest == net_htons(port))
-			return r;
-	}
-}
-
 /*
  * send() and customized_send() of the same bytes on one socket: every
  * header field equal, but the IP ID, which is the socket's next one, and
@@ -189,10 +149,10 @@ static int same_packets(int tx, int token, int cap, unsigned short port,
 	fill(buf, 4242, ADU);
 	if (net_sendto(tx, buf, ADU, 0, NULL, 0) != ADU)
 		return *why = "send() failed", 0;
-	la = capture_next(cap, port, a, sizeof(a));
+	la = cap_next(cap, port, a, sizeof(a));
 	if (netspec_send(token, buf, ADU, 0) != ADU)
 		return *why = "customized_send() failed", 0;
-	lb = capture_next(cap, port, b, sizeof(b));
+	lb = cap_next(cap, port, b, sizeof(b));
 	if (la != 20 + 8 + ADU || lb != la) {
 		kt_line("# captured %ld and %ld bytes, expected %d", la, lb,
 			20 + 8 + ADU);
@@ -265,7 +225,7 @@ int main(int argc, char **argv)
 		  errname(r), (unsigned long long)info.sends,
 		  (unsigned long long)info.fallbacks, info.users, info.adu);
 
-	cap = capture_socket();
+	cap = cap_open(1);	/* lo */
 	why = "no capture socket";
 	st = cap >= 0 && same_packets(tx, tok, cap, port, &why);
 	kt_result(st, "same_packets_as_send", "%s", why);
