@@ -79,9 +79,9 @@ static __attribute__((unused)) long bpf_prog_load(unsigned int type,
 	return bpf_sys(BPF_PROG_LOAD, &a);
 }
 
-/* Attaches program prog to the cgroup whose directory is open as cg. */
-static __attribute__((unused)) long bpf_attach(int cg, int prog,
-						unsigned int type)
+/* BPF_PROG_ATTACH or BPF_PROG_DETACH of prog on the cgroup open as cg. */
+static __attribute__((unused)) long bpf_cgroup_prog(int cmd, int cg, int prog,
+						     unsigned int type)
 {
 	union bpf_attr a;
 
@@ -89,19 +89,20 @@ static __attribute__((unused)) long bpf_attach(int cg, int prog,
 	a.target_fd = cg;
 	a.attach_bpf_fd = prog;
 	a.attach_type = type;
-	return bpf_sys(BPF_PROG_ATTACH, &a);
+	return bpf_sys(cmd, &a);
+}
+
+/* Attaches program prog to the cgroup whose directory is open as cg. */
+static __attribute__((unused)) long bpf_attach(int cg, int prog,
+						unsigned int type)
+{
+	return bpf_cgroup_prog(BPF_PROG_ATTACH, cg, prog, type);
 }
 
 static __attribute__((unused)) long bpf_detach(int cg, int prog,
 						unsigned int type)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.target_fd = cg;
-	a.attach_bpf_fd = prog;
-	a.attach_type = type;
-	return bpf_sys(BPF_PROG_DETACH, &a);
+	return bpf_cgroup_prog(BPF_PROG_DETACH, cg, prog, type);
 }
 
 /* An array map of n u32 values; its fd or -errno. */
