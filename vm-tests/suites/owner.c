@@ -39,6 +39,17 @@ static struct {
 	int go[2], back[2];
 } sh;
 
+/* Closes what a test put in sh. */
+static void sh_close(void)
+{
+	close(sh.token);
+	close(sh.sock);
+	close(sh.go[0]);
+	close(sh.go[1]);
+	close(sh.back[0]);
+	close(sh.back[1]);
+}
+
 /* One datagram of len bytes with the bytes of buf within a second: 1/0. */
 static int arrives(unsigned long len)
 {
@@ -162,12 +173,7 @@ static void test_fork(void)
 		  "fork_child_s_own_token_counts_as_a_user_until_it_exits",
 		  "users while the child held its own token %u, after %u",
 		  u_child_token, u_after);
-	close(sh.token);
-	close(sh.sock);
-	close(sh.go[0]);
-	close(sh.go[1]);
-	close(sh.back[0]);
-	close(sh.back[1]);
+	sh_close();
 }
 
 /* A vfork child (CLONE_VM | CLONE_VFORK): customize into its own table. */
@@ -260,12 +266,7 @@ static void test_clone_vm(void)
 		  u_child, t2, adu_here, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	close(t2);
 	close(sock2);
-	close(sh.token);
-	close(sh.sock);
-	close(sh.go[0]);
-	close(sh.go[1]);
-	close(sh.back[0]);
-	close(sh.back[1]);
+	sh_close();
 }
 
 /* The new image of the exec test: exit status 0 or the failed step. */
