@@ -67,6 +67,9 @@ pub fn ensure(
             tree.display()
         );
     }
+    if !dry_run {
+        no_background_gc(sh, &tree)?;
+    }
     let wanted = crate::series::listed_patches(base.name).stage(Stage::Patch)?;
     let have = crate::series::format_tree(sh, base.name)?;
     let same = have.len() == wanted.len()
@@ -96,6 +99,20 @@ pub fn ensure(
     Ok(tree)
 }
 
+/// Turns off git's automatic maintenance in a tree.  A commit of a whole
+/// kernel source leaves some 80,000 loose objects, and git then starts a
+/// `gc` in the background: it takes a core for minutes and locks the refs
+/// that the next `git checkout -B` must update (seen failing in CI, exit 128).
+/// The trees are scratch repositories; nothing needs them packed.
+fn no_background_gc(sh: &Shell, tree: &Path) -> anyhow::Result<()> {
+    let _dir = sh.push_dir(tree);
+    if cmd!(sh, "git config --get gc.auto").ignore_status().read()? != "0" {
+        cmd!(sh, "git config gc.auto 0").quiet().run()?;
+        cmd!(sh, "git config maintenance.auto false").quiet().run()?;
+    }
+    Ok(())
+}
+
 fn git_rev(sh: &Shell, tree: &Path, rev: &str) -> anyhow::Result<String> {
     let _dir = sh.push_dir(tree);
     Ok(cmd!(sh, "git rev-parse {rev}").read()?)
@@ -107,6 +124,9 @@ pub fn ensure_imported(sh: &Shell, base: &Base, dry_run: bool) -> anyhow::Result
     let tree = project::tree_dir(base.name);
     if !tree.join(".git").exists() {
         import(sh, base, None, &tree, dry_run)?;
+    }
+    if !dry_run {
+        no_background_gc(sh, &tree)?;
     }
     Ok(tree)
 }
@@ -191,7 +211,8 @@ fn import(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let (source, label) = resolve_source(sh, base, source, dry_run)?;
-    let partial = tree.with_extension("partial");
+    // Not with_extension: "6.1" and "6.12" would both become "6.partial".
+    let partial = tree.with_file_name(format!("{}.partial", base.name));
     unpack(sh, &source, &partial, dry_run)?;
     if dry_run {
         println!("would import {} as a git tree at {}", source.display(), tree.display());
@@ -209,6 +230,7 @@ fn import(
         cmd!(sh, "git init -q -b {BRANCH}").run()?;
         cmd!(sh, "git config user.name {id_name}").run()?;
         cmd!(sh, "git config user.email {id_email}").run()?;
+        no_background_gc(sh, &partial)?;
         // Debian's linux-source .gitignore ignores the whole top level: add with -f.
         cmd!(sh, "git add -A -f").quiet().run()?;
         cmd!(sh, "git commit -q -m {msg}").run()?;
