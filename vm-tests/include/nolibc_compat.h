@@ -41,4 +41,45 @@ char **environ;
 #define O_CLOEXEC 02000000
 #endif
 
+/* 6.1's nolibc has no six-argument system call on arm, so its mmap()
+ * fails with ENOSYS there.  This one is 6.12's (ARM mode: the guests are
+ * built -marm, so r7 is free), with an mmap() that uses it.
+ */
+#if defined(__arm__) && !defined(my_syscall6)
+#define my_syscall6(num, arg1, arg2, arg3, arg4, arg5, arg6)		\
+({									\
+	register long _num  __asm__ ("r7") = (num);			\
+	register long _arg1 __asm__ ("r0") = (long)(arg1);		\
+	register long _arg2 __asm__ ("r1") = (long)(arg2);		\
+	register long _arg3 __asm__ ("r2") = (long)(arg3);		\
+	register long _arg4 __asm__ ("r3") = (long)(arg4);		\
+	register long _arg5 __asm__ ("r4") = (long)(arg5);		\
+	register long _arg6 __asm__ ("r5") = (long)(arg6);		\
+									\
+	__asm__ volatile (						\
+		"svc #0\n"						\
+		: "=r"(_arg1), "=r" (_num)				\
+		: "r"(_arg1), "r"(_arg2), "r"(_arg3), "r"(_arg4),	\
+		  "r"(_arg5), "r"(_arg6), "r"(_num)			\
+		: "memory", "cc", "lr"					\
+	);								\
+	_arg1;								\
+})
+
+static __attribute__((unused))
+void *netspec_mmap(void *addr, size_t length, int prot, int flags, int fd,
+		   off_t offset)
+{
+	long ret = my_syscall6(__NR_mmap2, addr, length, prot, flags, fd,
+			       offset >> 12);
+
+	if ((unsigned long)ret >= -4095UL) {
+		SET_ERRNO(-ret);
+		return MAP_FAILED;
+	}
+	return (void *)ret;
+}
+#define mmap netspec_mmap
+#endif
+
 #endif /* NETSPEC_NOLIBC_COMPAT_H */
