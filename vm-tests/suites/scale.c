@@ -8,7 +8,11 @@
  * BATCH customizes, BATCH setsockopt(SO_PRIORITY) calls on specialized
  * sockets and BATCH closes of the tokens, the best of REPS tries each, and
  * prints the figures as KTAP diagnostics.  The batch at the largest step
- * must take at most FLAT times the batch at the smallest.
+ * must take at most FLAT times the batch at the smallest.  Each step waits
+ * SETTLE_MS after its growth: what the growth deferred (the instance
+ * table's rehash when it doubles, RCU frees) runs in kernel threads and
+ * would be charged to whichever batch it overlaps.  Under -icount
+ * (vm-test --icount), the figures are instruction counts.
  *
  * net.netspec.max_versions is raised to its limit in both namespaces, so
  * that (nearly) every instance is specialized and in the code manager's
@@ -32,6 +36,7 @@
 #define BATCH 100
 #define REPS 3
 #define FLAT 4
+#define SETTLE_MS 2000
 #define EXIT_SOCKS 1000
 #define MAX_VERSIONS "/proc/sys/net/netspec/max_versions"
 #define RLIMIT_NOFILE_ 7	/* the generic value, on the five test arches */
@@ -359,6 +364,7 @@ int main(void)
 
 		held[s] = grow(s);
 		t_grow = net_now_ns() - t_grow;
+		net_sleep_ms(SETTLE_MS);
 		for (r = 0; r < REPS; r++) {
 			measure(t);
 			for (op = 0; op < OPS; op++)

@@ -96,6 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 kunit: false,
                 kernel_build: None,
                 long: args.full,
+                icount: false,
             };
             let outcomes = crate::vmtest::run_jobs(&jobs, &args, true)?;
             println!("\nvm-test and kunit:");

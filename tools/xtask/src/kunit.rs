@@ -41,5 +41,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         kunit: true,
         kernel_build: args.kernel_build,
         long: false,
+        icount: false,
     })
 }

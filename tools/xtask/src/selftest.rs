@@ -98,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             kunit: false,
             kernel_build: None,
             long: false,
+            icount: false,
         });
         match r {
             Ok(()) => bail!("vm-test passed with no init"),

@@ -41,6 +41,11 @@ pub struct Args {
     /// and scale suites at full size.
     #[arg(long)]
     pub long: bool,
+    /// Boot under `-icount` as the benchmarks do: the guest clock counts
+    /// executed instructions, so the suites' timings (the scale suite's
+    /// per-batch costs) are instruction counts that repeat from boot to boot.
+    #[arg(long)]
+    pub icount: bool,
     /// Print the commands instead of running them.
     #[arg(long)]
     pub dry_run: bool,
@@ -129,6 +134,7 @@ pub fn run_jobs(jobs: &[(&'static Base, &'static Arch)], args: &Args, and_kunit:
         kunit: true,
         kernel_build: args.kernel_build.clone(),
         long: false,
+        icount: false,
     };
     let mut outcomes = Vec::new();
     std::thread::scope(|scope| {
@@ -212,6 +218,9 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, image: PathBuf, suites: &[Stri
         if let Some(m) = qemu_args.iter().position(|a| a == "-m") {
             qemu_args[m + 1] = crate::arch::LONG_MEMORY.into();
         }
+    }
+    if args.icount {
+        qemu_args.extend(crate::arch::BENCH_QEMU_EXTRA.iter().map(|s| s.to_string()));
     }
     let qemu = arch.qemu;
     let c = cmd!(sh, "{qemu} {qemu_args...}");
