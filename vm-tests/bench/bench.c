@@ -22,11 +22,17 @@
  *             processing runs; a null system call is measured alongside.
  *  customize: NETSPEC_OP_CUSTOMIZE of a new context (a miss of the code
  *             manager's cache) against the same context again (a hit).
+ *  netfilter: where the kernel has nf_tables (bench --with distro), the
+ *             stateful firewall of nft.h is loaded in both namespaces
+ *             before anything is measured; the line says how many flows
+ *             conntrack held after the streams.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
 #include "net.h"
 #include "link.h"
+#include "nft.h"
+#include "text.h"
 
 #include <linux/tcp.h>
 #include <linux/io_uring.h>
@@ -132,6 +138,7 @@ static int mmap_failed(void *p)
 
 /* The process that holds the receiver's namespace for every veth test. */
 static pid_t holder;
+static long firewall;	/* nft_firewall()'s answer in our namespace */
 static char holder_ns[64];
 static int holder_quit[2];
 
@@ -158,6 +165,8 @@ static int holder_main(int to_parent, int from_parent)
 {
 	if (net_unshare(CLONE_NEWNET) || no_ipv6_on_new_links())
 		return 10;
+	if (!firewall && nft_firewall())
+		return 13;
 	net_send_byte(to_parent, 'n');
 	if (net_wait_byte(from_parent) != 'v')
 		return 11;
@@ -756,13 +765,25 @@ int main(void)
 	kt_plan(1, 4);
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (unsigned char)(i * 7);
-	r = no_ipv6_on_new_links();
+	/* A kernel without nfnetlink has no firewall to load. */
+	firewall = nft_firewall();
+	r = firewall == -EPROTONOSUPPORT ? 0 : firewall;
+	if (!r)
+		r = no_ipv6_on_new_links();
 	if (!r)
 		r = net_if_up("lo");
 	if (!r)
 		r = veth_setup();
 	kt_result(r == 0, "setup_lo_veth_namespace", "%s (%ld)", errname(r), r);
 	kt_result(!r && streams(), "stream", "%d stream test(s) failed", stream_failures);
+	if (!firewall) {
+		char count[32];
+
+		if (read_text("/proc/sys/net/netfilter/nf_conntrack_count", count, sizeof(count)) > 0)
+			kt_line("# bench: netfilter firewall=conntrack tracked=%llu", parse_uint(count));
+		else
+			kt_line("# bench: netfilter: no nf_conntrack_count");
+	}
 	kt_result(path_cost(), "send_path_cost", "see the lines above");
 	kt_result(customize_latency(), "customize_latency", "the hit did not share the instance");
 	close(holder_quit[1]);

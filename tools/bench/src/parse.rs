@@ -8,6 +8,18 @@ pub struct Run {
     pub stream: Vec<StreamRow>,
     pub path: Vec<PathRow>,
     pub customize: Option<Customize>,
+    /// The firewall the guest loaded, if the kernel has nf_tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netfilter: Option<Netfilter>,
+}
+
+/// The stateful firewall of a distro-like bench kernel (vm-tests/include/nft.h).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Netfilter {
+    /// `conntrack`: a rule reading the conntrack state in input and output.
+    pub firewall: String,
+    /// Flows conntrack held after the streams.
+    pub tracked: u64,
 }
 
 /// One stream test: a protocol, a link, an ADU size and a sender.
@@ -108,6 +120,10 @@ pub fn parse(console: &str) -> (Run, Vec<Diagnostic>) {
                     }
                     other => return Err(format!("unknown customize kind {other:?}")),
                 }
+                Ok(())
+            })(),
+            "netfilter" => (|| {
+                run.netfilter = Some(Netfilter { firewall: f.text("firewall")?.to_string(), tracked: f.num("tracked")? });
                 Ok(())
             })(),
             other => Err(format!("unknown measurement {other:?}")),
@@ -226,6 +242,16 @@ mod tests {
             ..Run::default()
         };
         check(log, run, &[]);
+    }
+
+    #[test]
+    fn netfilter_line() {
+        let log = "# bench: netfilter firewall=conntrack tracked=37\n";
+        let run = Run { netfilter: Some(Netfilter { firewall: "conntrack".into(), tracked: 37 }), ..Run::default() };
+        check(log, run, &[]);
+        check("# bench: netfilter: no nf_conntrack_count\n", Run::default(), &[
+            "console line 1: the guest reports: netfilter: no nf_conntrack_count",
+        ]);
     }
 
     #[test]

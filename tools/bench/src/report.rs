@@ -290,6 +290,13 @@ fn summary(s: &mut String, all: &[Results]) {
 fn arch_section(s: &mut String, r: &Results) {
     let run = &r.run;
     let _ = writeln!(s, "\n## {} (Linux {})\n", r.arch, r.base);
+    if let Some(nf) = &r.run.netfilter {
+        let _ = writeln!(
+            s,
+            "Netfilter: nf_tables, a rule reading the {} state in an input and an output chain; {} flows tracked after the streams.\n",
+            nf.firewall, nf.tracked
+        );
+    }
     let _ = writeln!(s, "### Streams\n");
     let _ = writeln!(
         s,

@@ -120,7 +120,7 @@ pub fn build(
 
 /// The fragments `bench --with NAME` may merge into the bench kernel
 /// (kernel-configs/NAME.config).
-pub const BENCH_EXTRAS: &[&str] = &["lsm"];
+pub const BENCH_EXTRAS: &[&str] = &["lsm", "distro"];
 
 /// The build directory's name for a profile with extra fragments merged
 /// last: `bench`, or `bench+lsm` for `kernel-configs/lsm.config`.
