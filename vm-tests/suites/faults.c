@@ -31,6 +31,9 @@
 #define BIG_ADU 1200		/* fits a 1500-byte link, not a 1000-byte path */
 #define PMTU 1000
 #define PMTU_SENDS 100
+#define EXC_MTU1 1300		/* BIG_ADU's datagrams fit it... */
+#define EXC_MTU2 1100		/* ...and not this */
+#define ROUTE_FLUSH "/proc/sys/net/ipv4/route/flush"
 #define CLONE_NEWNET 0x40000000
 #define SIGKILL 9
 /* 6.1's nolibc has no WIFSIGNALED. */
@@ -535,11 +538,84 @@ static void test_pmtu(void)
 		close(icmp);
 }
 
+/*
+ * A path MTU drop on a route that already has a nexthop exception.  The
+ * first ICMP (EXC_MTU1, which the datagram fits) creates the exception and
+ * makes the cached route stale: the instance reroutes onto the exception's
+ * route and stays specialized.  The second (EXC_MTU2, which it does not
+ * fit) updates that route in place, and dst_check() still passes: only
+ * the instance's MTU check sees it.  From then on every datagram must go
+ * through the generic path, which fragments it without DF as send() does,
+ * and arrive whole.  The exceptions are flushed before and after.
+ */
+static void test_pmtu_exception(void)
+{
+	unsigned long first = 0, mid = 0, after = 0, emsgsize = 0, received = 0;
+	struct sockaddr_in sin = net_sin(FAR, far_port);
+	struct netspec_customize c;
+	struct netspec_info i1, i2, i3;
+	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), n;
+	long icmp = far_icmp_socket(), r1 = -1, r2 = -1, t;
+
+	write_text(ROUTE_FLUSH, "1");
+	t = net_connect(fd, &sin, sizeof(sin));
+	if (!t) {
+		c = netspec_udp_connected(fd, BIG_ADU);
+		c.policy[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_RESPECIALIZE;
+		t = netspec_customize(&c);
+	}
+	for (n = 0; n < 5 && t >= 0; n++)
+		first += netspec_send(t, big, BIG_ADU, 0) == BIG_ADU;
+	i1 = netspec_info_of(t);
+	if (icmp >= 0 && t >= 0)
+		r1 = send_frag_needed(icmp, fd, BIG_ADU, EXC_MTU1);
+	net_sleep_ms(50);
+	for (n = 0; n < 10 && mid < 5 && t >= 0; n++) {
+		long s = netspec_send(t, big, BIG_ADU, 0);
+
+		mid += s == BIG_ADU;
+		emsgsize += s == -EMSGSIZE;
+	}
+	i2 = netspec_info_of(t);
+	if (icmp >= 0 && t >= 0)
+		r2 = send_frag_needed(icmp, fd, BIG_ADU, EXC_MTU2);
+	net_sleep_ms(50);
+	for (n = 0; n < 20 && after < 10 && t >= 0; n++) {
+		long s = netspec_send(t, big, BIG_ADU, 0);
+
+		after += s == BIG_ADU;
+		emsgsize += s == -EMSGSIZE;
+	}
+	while (received < first + mid + after &&
+	       net_wait_readable(far_rx, 2000) == 1)
+		received += net_drain(far_rx, big_got, sizeof(big_got),
+				      BIG_ADU);
+	i3 = netspec_info_of(t);
+	kt_line("# PMTU %d then %d on the exception: %lu, %lu, %lu sent (%lu EMSGSIZE), %lu received; fallbacks %llu, %llu, %llu; reroutes %llu, %llu; path %u, %u",
+		EXC_MTU1, EXC_MTU2, first, mid, after, emsgsize, received,
+		i1.fallbacks, i2.fallbacks, i3.fallbacks, i2.reroutes,
+		i3.reroutes, i2.path, i3.path);
+	kt_result(t >= 0 && r1 == 36 && r2 == 36 && first == 5 && mid == 5 &&
+		  after == 10 && emsgsize <= 2 && i1.fallbacks == 0 &&
+		  i2.fallbacks == 0 && i2.path == NETSPEC_PATH_UDP4 &&
+		  i2.reroutes >= 1 && i3.fallbacks == after &&
+		  received == first + mid + after,
+		  "pmtu_update_in_place_of_an_exception_goes_generic",
+		  "%lu/%lu/%lu sent, %lu received, fallbacks %llu/%llu/%llu",
+		  first, mid, after, received, i1.fallbacks, i2.fallbacks,
+		  i3.fallbacks);
+	netspec_cancel(t);
+	close(fd);
+	if (icmp >= 0)
+		close(icmp);
+	write_text(ROUTE_FLUSH, "1");
+}
+
 int main(void)
 {
 	long r;
 
-	kt_plan(1, 11);
+	kt_plan(1, 12);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0) {
@@ -554,6 +630,7 @@ int main(void)
 	test_route_flaps(NETSPEC_POLICY_REINFORCE, "reinforce");
 	test_reinforce_device_down();
 	test_pmtu();
+	test_pmtu_exception();
 	far_end();
 	test_mtu_flaps();
 	test_device_down_up();

@@ -16,6 +16,9 @@
  *  - A change made behind setsockopt()'s back (bpf_setsockopt() from a
  *    BPF_CGROUP_UDP4_RECVMSG program) is seen by the next token send, under
  *    every socket policy, and its datagram is send()'s.
+ *  - An IPsec policy of the socket's own (IP_XFRM_POLICY) decides token
+ *    sends as it decides send(): REJECT refuses it, and once set, no
+ *    token datagram leaves on the route without the transform.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -24,6 +27,8 @@
 #include "capture.h"
 #include "bpf.h"
 #include "smack.h"
+
+#include <linux/xfrm.h>
 
 #define ADU 64
 #define LOOPBACK 0x7f000001
@@ -100,6 +105,22 @@ static long sendto_addr(int fd, unsigned int addr, unsigned short port)
 static long setopt_int(int fd, int level, int name, int v)
 {
 	return net_setsockopt(fd, level, name, &v, sizeof(v));
+}
+
+/* An outbound IPsec policy that blocks every IPv4 flow of the socket it is
+ * set on: udp_sendmsg() then fails with EPERM (xfrm_lookup()).
+ */
+static const struct xfrm_userpolicy_info block_policy = {
+	.sel.family = AF_INET,
+	.dir = XFRM_POLICY_OUT,
+	.action = XFRM_POLICY_BLOCK,
+	.share = XFRM_SHARE_ANY,
+};
+
+static long set_block_policy(int fd)
+{
+	return net_setsockopt(fd, IPPROTO_IP, IP_XFRM_POLICY, &block_policy,
+			      sizeof(block_policy));
 }
 
 /*
@@ -420,6 +441,8 @@ static void test_reject(void)
 		{ "IP_TRANSPARENT", IPPROTO_IP, IP_TRANSPARENT, 1, 0, NULL },
 		{ "UDP_CORK", SOL_UDP, UDP_CORK, 1, 0, NULL },
 		{ "UDP_SEGMENT", SOL_UDP, UDP_SEGMENT, 1000, 0, NULL },
+		{ "IP_XFRM_POLICY", IPPROTO_IP, IP_XFRM_POLICY, 0,
+		  sizeof(block_policy), &block_policy },
 	};
 	struct netspec_customize c;
 	struct netspec_info i, j;
@@ -676,11 +699,59 @@ static void test_bpf_setsockopt(void)
 	close(rx);
 }
 
+/*
+ * (f) An IPsec policy of the socket's own, set after customize under
+ * INVALIDATE: a socket policy does not invalidate cached routes (a global
+ * one does), so only the guard keeps the token off its specialized route.
+ * The policy blocks the flow: send() fails with EPERM, and so must the
+ * token, with nothing arriving in clear.  A socket that has a policy at
+ * customize time gets the generic path, and the same EPERM.
+ */
+static void test_ipsec_socket_policy(void)
+{
+	struct netspec_customize c, d;
+	struct netspec_info i;
+	unsigned short port = 0;
+	int rx = net_udp_receiver(LOOPBACK, &port);
+	int tx = net_udp_sender(LOOPBACK, port);
+	int tx2 = net_udp_sender(LOOPBACK, port);
+	long t = customize_peer(tx, NETSPEC_POLICY_INVALIDATE, 0, &c);
+	long r0 = netspec_send(t, buf, ADU, 0), pol, r1, r2, t2, p2, r3, r4;
+	int ok0 = recv_adu(rx);
+
+	pol = set_block_policy(tx);
+	r1 = net_sendto(tx, buf, ADU, 0, NULL, 0);
+	r2 = netspec_send(t, buf, ADU, 0);
+	i = netspec_info_of(t);
+	kt_result(t > 0 && c.path == NETSPEC_PATH_UDP4 && r0 == ADU && ok0 &&
+		  !pol && r1 == -EPERM && r2 == -EPERM && stays_empty(rx) &&
+		  i.path == NETSPEC_PATH_GENERIC && i.trips == 1,
+		  "an_ipsec_socket_policy_blocks_the_token_eperm_like_send",
+		  "path %u first %s/%d policy %s send %s token %s path %u trips %llu",
+		  c.path, errname(r0), ok0, errname(pol), errname(r1),
+		  errname(r2), i.path, i.trips);
+
+	p2 = set_block_policy(tx2);
+	t2 = customize_peer(tx2, 0, 0, &d);
+	r3 = net_sendto(tx2, buf, ADU, 0, NULL, 0);
+	r4 = netspec_send(t2, buf, ADU, 0);
+	kt_result(!p2 && t2 > 0 && d.path == NETSPEC_PATH_GENERIC &&
+		  r3 == -EPERM && r4 == -EPERM && stays_empty(rx),
+		  "customize_of_a_socket_with_an_ipsec_policy_is_generic",
+		  "policy %s token %s path %u send %s token send %s",
+		  errname(p2), errname(t2), d.path, errname(r3), errname(r4));
+	close(t2);
+	close(t);
+	close(tx2);
+	close(tx);
+	close(rx);
+}
+
 int main(void)
 {
 	long r;
 
-	kt_plan(1, 18);
+	kt_plan(1, 20);
 	net_if_up("lo");
 	cap = cap_open(CAP_LO);
 	cg = cgroup_make(CGROUP);
@@ -696,6 +767,7 @@ int main(void)
 	test_reject();
 	test_failed_setsockopt();
 	test_bpf_setsockopt();
+	test_ipsec_socket_policy();
 	cgroup_enter("");
 	close(cg);
 	cgroup_remove(CGROUP);
