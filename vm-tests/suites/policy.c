@@ -431,6 +431,7 @@ static void test_reject(void)
 		{ "SO_MARK", SOL_SOCKET, SO_MARK, 7, 0, NULL },
 		{ "SO_NO_CHECK", SOL_SOCKET, SO_NO_CHECK, 1, 0, NULL },
 		{ "SO_TIMESTAMPING", SOL_SOCKET, SO_TIMESTAMPING_OLD, 2, 0, NULL },
+		{ "SO_WIFI_STATUS", SOL_SOCKET, SO_WIFI_STATUS, 1, 0, NULL },
 		{ "SO_DONTROUTE", SOL_SOCKET, SO_DONTROUTE, 1, 0, NULL },
 		{ "SO_ADU", SOL_SOCKET, SO_ADU, ADU, 0, NULL },
 		{ "IP_TOS", IPPROTO_IP, IP_TOS, 0x10, 0, NULL },
@@ -747,11 +748,35 @@ static void test_ipsec_socket_policy(void)
 	close(rx);
 }
 
+/*
+ * (g) SO_WIFI_STATUS: udp_sendmsg() asks the device for each datagram's
+ * delivery status (sock_tx_timestamp()), which this path does not, so a
+ * socket with it set gets the generic path.
+ */
+static void test_wifi_status(void)
+{
+	struct netspec_customize c;
+	unsigned short port = 0;
+	int rx = net_udp_receiver(LOOPBACK, &port);
+	int tx = net_udp_sender(LOOPBACK, port);
+	long w = setopt_int(tx, SOL_SOCKET, SO_WIFI_STATUS, 1);
+	long t = customize_peer(tx, 0, 0, &c);
+	long r = netspec_send(t, buf, ADU, 0);
+
+	kt_result(!w && t > 0 && c.path == NETSPEC_PATH_GENERIC && r == ADU &&
+		  recv_adu(rx), "customize_of_a_socket_with_wifi_status_is_generic",
+		  "SO_WIFI_STATUS %s token %s path %u send %s", errname(w),
+		  errname(t), c.path, errname(r));
+	close(t);
+	close(tx);
+	close(rx);
+}
+
 int main(void)
 {
 	long r;
 
-	kt_plan(1, 20);
+	kt_plan(1, 21);
 	net_if_up("lo");
 	cap = cap_open(CAP_LO);
 	cg = cgroup_make(CGROUP);
@@ -768,6 +793,7 @@ int main(void)
 	test_failed_setsockopt();
 	test_bpf_setsockopt();
 	test_ipsec_socket_policy();
+	test_wifi_status();
 	cgroup_enter("");
 	close(cg);
 	cgroup_remove(CGROUP);
