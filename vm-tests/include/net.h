@@ -38,30 +38,9 @@
 
 typedef unsigned int socklen_t;
 
-/* 6.1's nolibc has no six-argument system call on ARM; this is 6.12's, for
- * ARM mode (EABI: number in r7, arguments in r0-r5).
+/* 6.1's nolibc has no six-argument system call on ARM: nolibc_compat.h,
+ * which the guest build includes after nolibc.h, supplies 6.12's.
  */
-#if !defined(my_syscall6) && defined(__arm__) && !defined(__thumb__)
-#define my_syscall6(num, arg1, arg2, arg3, arg4, arg5, arg6)		\
-({									\
-	register long _num  __asm__ ("r7") = (num);			\
-	register long _arg1 __asm__ ("r0") = (long)(arg1);		\
-	register long _arg2 __asm__ ("r1") = (long)(arg2);		\
-	register long _arg3 __asm__ ("r2") = (long)(arg3);		\
-	register long _arg4 __asm__ ("r3") = (long)(arg4);		\
-	register long _arg5 __asm__ ("r4") = (long)(arg5);		\
-	register long _arg6 __asm__ ("r5") = (long)(arg6);		\
-									\
-	__asm__ volatile (						\
-		"svc #0\n"						\
-		: "=r"(_arg1), "=r" (_num)				\
-		: "r"(_arg1), "r"(_arg2), "r"(_arg3), "r"(_arg4),	\
-		  "r"(_arg5), "r"(_arg6), "r"(_num)			\
-		: "memory", "cc", "lr"					\
-	);								\
-	_arg1;								\
-})
-#endif
 
 static inline unsigned short net_htons(unsigned short v)
 {
