@@ -481,6 +481,26 @@ static long send_frag_needed(long icmp, int fd, unsigned int adu,
 }
 
 /*
+ * Sends BIG_ADU-byte datagrams through token t until want of them went, in
+ * at most twice as many tries (an ICMP leaves one EMSGSIZE pending, which
+ * a send reports); the number sent, the EMSGSIZE answers added to
+ * *emsgsize.
+ */
+static unsigned long send_big(long t, unsigned long want,
+			      unsigned long *emsgsize)
+{
+	unsigned long sent = 0, n;
+
+	for (n = 0; n < 2 * want && sent < want && t >= 0; n++) {
+		long s = netspec_send(t, big, BIG_ADU, 0);
+
+		sent += s == BIG_ADU;
+		*emsgsize += s == -EMSGSIZE;
+	}
+	return sent;
+}
+
+/*
  * A path MTU drop: after 10 datagrams of BIG_ADU bytes through the token,
  * the first next hop reports a path MTU of PMTU by ICMP.  The socket then
  * has EMSGSIZE pending, which the next send reports once, as send()
@@ -508,12 +528,7 @@ static void test_pmtu(void)
 	i0 = netspec_info_of(t);
 	r = icmp < 0 ? icmp : send_frag_needed(icmp, fd, BIG_ADU, PMTU);
 	net_sleep_ms(50);
-	for (n = 0; n < 2 * PMTU_SENDS && after < PMTU_SENDS && t >= 0; n++) {
-		long s = netspec_send(t, big, BIG_ADU, 0);
-
-		after += s == BIG_ADU;
-		emsgsize += s == -EMSGSIZE;
-	}
+	after = send_big(t, PMTU_SENDS, &emsgsize);
 	while (received < before + after &&
 	       net_wait_readable(far_rx, 2000) == 1)
 		received += net_drain(far_rx, big_got, sizeof(big_got),
@@ -570,22 +585,12 @@ static void test_pmtu_exception(void)
 	if (icmp >= 0 && t >= 0)
 		r1 = send_frag_needed(icmp, fd, BIG_ADU, EXC_MTU1);
 	net_sleep_ms(50);
-	for (n = 0; n < 10 && mid < 5 && t >= 0; n++) {
-		long s = netspec_send(t, big, BIG_ADU, 0);
-
-		mid += s == BIG_ADU;
-		emsgsize += s == -EMSGSIZE;
-	}
+	mid = send_big(t, 5, &emsgsize);
 	i2 = netspec_info_of(t);
 	if (icmp >= 0 && t >= 0)
 		r2 = send_frag_needed(icmp, fd, BIG_ADU, EXC_MTU2);
 	net_sleep_ms(50);
-	for (n = 0; n < 20 && after < 10 && t >= 0; n++) {
-		long s = netspec_send(t, big, BIG_ADU, 0);
-
-		after += s == BIG_ADU;
-		emsgsize += s == -EMSGSIZE;
-	}
+	after = send_big(t, 10, &emsgsize);
 	while (received < first + mid + after &&
 	       net_wait_readable(far_rx, 2000) == 1)
 		received += net_drain(far_rx, big_got, sizeof(big_got),
