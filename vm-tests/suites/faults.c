@@ -2,11 +2,11 @@
 /*
  * Faults under traffic: route flaps between two next hops and MTU flaps
  * under each route policy, a reinforced instance whose frozen route's
- * device goes down, a path MTU drop reported by ICMP, the device going
- * down and up, the network namespace going away with a live token, and a
- * process exiting or killed with live tokens (fork then exec is in the
- * udp suite).  A token loses no datagram that send() on the same socket
- * state would deliver.
+ * device goes down or whose new route prefers another source, a path MTU
+ * drop reported by ICMP, the device going down and up, the network
+ * namespace going away with a live token, and a process exiting or killed
+ * with live tokens (fork then exec is in the udp suite).  A token loses no
+ * datagram that send() on the same socket state would deliver.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -28,6 +28,7 @@
 #define FLAPS 1000
 #define MTU_FLAPS 500
 #define UPDOWNS 100
+#define SRC_FLAPS 100
 #define BIG_ADU 1200		/* fits a 1500-byte link, not a 1000-byte path */
 #define PMTU 1000
 #define PMTU_SENDS 100
@@ -241,6 +242,62 @@ static void test_reinforce_device_down(void)
 	netspec_cancel(t);
 	close(fd);
 	net_if_set_up("nsa1", 1);
+	link_route_replace(FAR_NET, 24, GW1);
+}
+
+/*
+ * A reinforced instance of a socket bound to no address, with the far
+ * receiver as its context's destination: its source is the one the route
+ * prefers, each next hop's device's own.  SRC_FLAPS times the route moves
+ * to the other next hop, and a datagram goes through the token, then one
+ * through sendto() on the same socket.  The reinforcement rewrites routes,
+ * not addresses, so the instance must be rebuilt for each new source
+ * instead (a reroute, no trip): every datagram must arrive from the
+ * address of the next hop's device, as sendto()'s do.
+ */
+static void test_reinforce_new_source(void)
+{
+	unsigned long sent = 0, twin = 0, received = 0, right = 0;
+	struct sockaddr_in to = net_sin(FAR, far_port), from;
+	unsigned int far = net_htonl(FAR), src;
+	struct netspec_customize c;
+	struct netspec_info i;
+	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), f, k;
+	socklen_t len;
+	long r = link_route_replace(FAR_NET, 24, GW1), t;
+
+	c = netspec_udp_connected(fd, ADU);
+	c.family = AF_INET;
+	c.port = net_htons(far_port);
+	memcpy(c.addr, &far, sizeof(far));
+	c.policy[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_REINFORCE;
+	t = r ?: netspec_customize(&c);
+	for (f = 0; f < SRC_FLAPS && t >= 0 && !r; f++) {
+		r = link_route_replace(FAR_NET, 24, f & 1 ? GW1 : GW2);
+		src = net_htonl(f & 1 ? NSA1 : NSA2);
+		sent += netspec_send(t, buf, ADU, 0) == ADU;
+		twin += net_sendto(fd, buf, ADU, 0, &to, sizeof(to)) == ADU;
+		for (k = 0; k < 2 && net_wait_readable(far_rx, 2000) == 1; k++) {
+			len = sizeof(from);
+			if (net_recvfrom(far_rx, got, sizeof(got), 0, &from,
+					 &len) != ADU)
+				continue;
+			received++;
+			right += from.sin_addr.s_addr == src;
+		}
+	}
+	i = netspec_info_of(t);
+	kt_line("# reinforce across a source change: %lu sent through the token and %lu through sendto(), %lu received, %lu from the route's source, %llu reroutes, %llu trips, %llu fallbacks, %llu rewrites",
+		sent, twin, received, right, i.reroutes, i.trips, i.fallbacks,
+		i.rewrites);
+	kt_result(t >= 0 && !r && sent == SRC_FLAPS && twin == SRC_FLAPS &&
+		  received == sent + twin && right == received &&
+		  i.path == NETSPEC_PATH_UDP4 && i.reroutes >= SRC_FLAPS &&
+		  i.trips == 0 && i.fallbacks == 0 && i.rewrites == 0,
+		  "reinforce_rebuilds_for_a_new_source_address",
+		  "%s, path %u", errname(t < 0 ? t : r), i.path);
+	netspec_cancel(t);
+	close(fd);
 	link_route_replace(FAR_NET, 24, GW1);
 }
 
@@ -506,7 +563,8 @@ static unsigned long send_big(long t, unsigned long want,
  * has EMSGSIZE pending, which the next send reports once, as send()
  * would; every later datagram must go, through the generic path (the
  * route no longer fits the ADU unfragmented), in fragments of at most
- * PMTU bytes, and arrive whole.
+ * PMTU bytes, and arrive whole.  While no route fits, the instance must
+ * not resolve one at every send.
  */
 static void test_pmtu(void)
 {
@@ -517,6 +575,8 @@ static void test_pmtu(void)
 	struct netspec_info i0, i;
 	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), n;
 	long icmp = far_icmp_socket(), r, t;
+	long long t0;
+	unsigned int secs = 0;
 
 	t = net_connect(fd, &sin, sizeof(sin));
 	if (!t) {
@@ -528,17 +588,21 @@ static void test_pmtu(void)
 	i0 = netspec_info_of(t);
 	r = icmp < 0 ? icmp : send_frag_needed(icmp, fd, BIG_ADU, PMTU);
 	net_sleep_ms(50);
+	t0 = net_now_ns();
 	after = send_big(t, PMTU_SENDS, &emsgsize);
+	/* Whole seconds the sends took, rounded up, without a division. */
+	for (t0 = net_now_ns() - t0; t0 > 0; t0 -= 1000000000ULL)
+		secs++;
 	while (received < before + after &&
 	       net_wait_readable(far_rx, 2000) == 1)
 		received += net_drain(far_rx, big_got, sizeof(big_got),
 				      BIG_ADU);
 	rx1 = far_rx_packets("nsb1:") - rx1;
 	i = netspec_info_of(t);
-	kt_line("# path MTU drop to %d by ICMP: %lu sent before (path %u, %llu fallbacks), ICMP %s, %lu sent after with %lu EMSGSIZE, %lu received, %llu packets through the next hop, %llu fallbacks, %llu reroutes, path %u",
+	kt_line("# path MTU drop to %d by ICMP: %lu sent before (path %u, %llu fallbacks), ICMP %s, %lu sent after with %lu EMSGSIZE in %u s or less, %lu received, %llu packets through the next hop, %llu fallbacks, %llu reroutes, path %u",
 		PMTU, before, i0.path, i0.fallbacks,
-		r == 36 ? "sent" : errname(r), after, emsgsize, received, rx1,
-		i.fallbacks, i.reroutes, i.path);
+		r == 36 ? "sent" : errname(r), after, emsgsize, secs, received,
+		rx1, i.fallbacks, i.reroutes, i.path);
 	kt_result(t >= 0 && r == 36 && before == 10 && i0.fallbacks == 0 &&
 		  i0.path == NETSPEC_PATH_UDP4 && after == PMTU_SENDS &&
 		  emsgsize <= 1 && received == before + after &&
@@ -547,6 +611,14 @@ static void test_pmtu(void)
 		  "ICMP %s, %lu after, %lu received, %llu fallbacks, %llu reroutes",
 		  r == 36 ? "sent" : errname(r), after, received,
 		  i.fallbacks, i.reroutes);
+	/* No route fits the ADU now, and none changes: the instance tries
+	 * again at most once a second, not at each of the sends.
+	 */
+	kt_result(t >= 0 && i.reroutes >= 1 && i.reroutes <= 1 + secs &&
+		  secs < PMTU_SENDS / 2,
+		  "a_failed_reroute_is_not_retried_at_every_send",
+		  "%llu reroutes for %lu sends in %u s or less", i.reroutes,
+		  after, secs);
 	netspec_cancel(t);
 	close(fd);
 	if (icmp >= 0)
@@ -620,7 +692,7 @@ int main(void)
 {
 	long r;
 
-	kt_plan(1, 12);
+	kt_plan(1, 14);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0) {
@@ -634,6 +706,7 @@ int main(void)
 	test_route_flaps(NETSPEC_POLICY_INVALIDATE, "invalidate");
 	test_route_flaps(NETSPEC_POLICY_REINFORCE, "reinforce");
 	test_reinforce_device_down();
+	test_reinforce_new_source();
 	test_pmtu();
 	test_pmtu_exception();
 	far_end();

@@ -19,6 +19,8 @@
  *  - An IPsec policy of the socket's own (IP_XFRM_POLICY) decides token
  *    sends as it decides send(): REJECT refuses it, and once set, no
  *    token datagram leaves on the route without the transform.
+ *  - The audit log records a context's destination when the token is
+ *    made, as it records the address sendto() is given.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -27,6 +29,7 @@
 #include "capture.h"
 #include "bpf.h"
 #include "smack.h"
+#include "audit.h"
 
 #include <linux/xfrm.h>
 
@@ -772,11 +775,75 @@ static void test_wifi_status(void)
 	close(rx);
 }
 
+/* "saddr=" and the hex of sockaddr_in addr:port, as the audit log has it. */
+static void audit_saddr(char *out, unsigned int addr, unsigned short port)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct sockaddr_in sin = net_sin(addr, port);
+	const unsigned char *p = (const unsigned char *)&sin;
+	unsigned int i;
+
+	memcpy(out, "saddr=", 6);
+	out += 6;
+	for (i = 0; i < sizeof(sin); i++) {
+		*out++ = hex[p[i] >> 4];
+		*out++ = hex[p[i] & 15];
+	}
+	*out = 0;
+}
+
+/*
+ * (h) The audit log: sendto() records the address it is given (an
+ * AUDIT_SOCKADDR record), and customize records a context's destination,
+ * since the token's sends name none, as connect() records the peer of
+ * send().  This process enables auditing as the audit daemon, with a rule
+ * on the two calls; a child forked after that has an audit context, and
+ * makes them, each to its own port.
+ */
+static void test_audit(void)
+{
+	char want_sendto[48], want_token[48];
+	int sendto_seen = 0, token_seen = 0, st = -1;
+	unsigned short port = 0;
+	int rx = net_udp_receiver(LOOPBACK, &port), fd = audit_open();
+	long r = fd < 0 ? fd : audit_rule(fd, 1, __NR_sendto, __NR_netspec);
+
+	audit_saddr(want_sendto, LOOPBACK, port);
+	audit_saddr(want_token, LOOPBACK, port ^ 1);
+	if (!r) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct netspec_customize c;
+			int tx = net_socket(AF_INET, SOCK_DGRAM, 0);
+
+			exit(sendto_addr(tx, LOOPBACK, port) != ADU ? 1 :
+			     customize_to(tx, LOOPBACK, port ^ 1, 0, 0, &c) < 0 ?
+			     2 : 0);
+		}
+		waitpid(pid, &st, 0);
+		st = WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+		sendto_seen = audit_wait(fd, AUDIT_SOCKADDR, want_sendto, 2000);
+		token_seen = audit_wait(fd, AUDIT_SOCKADDR, want_token, 2000);
+		r = audit_rule(fd, 0, __NR_sendto, __NR_netspec);
+	}
+	if (fd >= 0) {
+		r = audit_set(fd, 0) ?: r;
+		close(fd);
+	}
+	kt_result(!r && !st && sendto_seen && token_seen,
+		  "customize_records_its_destination_in_the_audit_log",
+		  "audit set-up %s, child step %d (1 sendto, 2 customize), sendto's address %s, the context's %s",
+		  errname(r), st, sendto_seen ? "recorded" : "missing",
+		  token_seen ? "recorded" : "missing");
+	close(rx);
+}
+
 int main(void)
 {
 	long r;
 
-	kt_plan(1, 21);
+	kt_plan(1, 22);
 	net_if_up("lo");
 	cap = cap_open(CAP_LO);
 	cg = cgroup_make(CGROUP);
@@ -794,6 +861,7 @@ int main(void)
 	test_bpf_setsockopt();
 	test_ipsec_socket_policy();
 	test_wifi_status();
+	test_audit();
 	cgroup_enter("");
 	close(cg);
 	cgroup_remove(CGROUP);
