@@ -1231,6 +1231,45 @@ static void customized_ok(long r, const struct netspec_customize *in,
 	customized++;
 }
 
+/* What an info and the model say of the counters, for a failure report. */
+static const char *info_diff(const struct netspec_info *out,
+			     const struct inst_model *m)
+{
+	static struct kt_buf b;
+
+	b.n = 0;
+	kt_puts(&b, "info (the model's in brackets): path ");
+	kt_putu(&b, out->path, 10);
+	kt_puts(&b, " [");
+	kt_putu(&b, m->path, 10);
+	kt_puts(&b, "], users ");
+	kt_putu(&b, out->users, 10);
+	kt_puts(&b, " [");
+	kt_putu(&b, m->users, 10);
+	kt_puts(&b, "], sends ");
+	kt_putu(&b, out->sends, 10);
+	kt_puts(&b, " [");
+	kt_putu(&b, m->sends, 10);
+	kt_puts(&b, "], fallbacks ");
+	kt_putu(&b, out->fallbacks, 10);
+	kt_puts(&b, " [");
+	kt_putu(&b, m->fallbacks, 10);
+	kt_puts(&b, "], trips ");
+	kt_putu(&b, out->trips, 10);
+	kt_puts(&b, " [");
+	kt_putu(&b, m->trips, 10);
+	kt_puts(&b, "], reroutes ");
+	kt_putu(&b, out->reroutes, 10);
+	kt_puts(&b, " [0], rewrites ");
+	kt_putu(&b, out->rewrites, 10);
+	kt_puts(&b, " [0]; policies socket ");
+	kt_putu(&b, m->policy[NETSPEC_EVENT_SOCKET], 10);
+	kt_puts(&b, ", route ");
+	kt_putu(&b, m->policy[NETSPEC_EVENT_ROUTE], 10);
+	b.s[b.n] = 0;
+	return b.s;
+}
+
 /*
  * An info of a usable token: its instance, exactly as the model has it.
  * The policy bytes past the events are zero; UDP instances hold no MSS, and
@@ -1247,14 +1286,11 @@ static void info_ok(long r, unsigned int t, const struct netspec_info *out)
 	    out->port != m->port || memcmp(out->addr, m->addr, 16))
 		fail(r, "info differs from the token's context");
 	else if (out->path != m->path || out->users != m->users ||
-		 out->sends != m->sends)
-		model_fail(r, "info's path, users or sends");
-	else if (out->fallbacks != m->fallbacks)
-		model_fail(r, "info's fallbacks");
-	else if (out->trips != m->trips)
-		model_fail(r, "info's trips");
+		 out->sends != m->sends || out->fallbacks != m->fallbacks ||
+		 out->trips != m->trips)
+		model_fail(r, info_diff(out, m));
 	else if (out->reroutes || out->rewrites)
-		fail(r, "info counts reroutes or rewrites with no route change");
+		fail(r, info_diff(out, m));
 	else if (out->mss || out->mss_clamp)
 		fail(r, "info reports an MSS for a UDP instance");
 	else if (!out->id || (m->id && out->id != m->id))
@@ -2726,10 +2762,11 @@ int main(void)
 		nlive, n_dups, n_forks);
 
 	kt_result(!n_failed, "every_result_is_success_or_a_documented_errno",
-		  "%lu bad results, the first: %s", n_failed, first_failure);
+		  "%lu bad results (seed 0x%llx), the first: %s", n_failed,
+		  seed, first_failure);
 	kt_result(!n_model_failed, "every_result_is_the_one_the_arguments_decide",
-		  "%lu unexpected results, the first: %s", n_model_failed,
-		  first_model_failure);
+		  "%lu unexpected results (seed 0x%llx), the first: %s",
+		  n_model_failed, seed, first_model_failure);
 	/* At least 0.5% of the calls each; every datagram received was sent,
 	 * from a port.
 	 */
