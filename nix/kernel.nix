@@ -134,6 +134,8 @@ let
       "-Werror"
       "-include"
       "${src}/tools/include/nolibc/nolibc.h"
+      "-include"
+      "include/nolibc_compat.h"
       "-I"
       "include"
       "-I"
