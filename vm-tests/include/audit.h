@@ -13,6 +13,7 @@
 #include <linux/netlink.h>
 
 #include "net.h"
+#include "text.h"
 
 #ifndef NETLINK_AUDIT
 #define NETLINK_AUDIT	9
@@ -97,17 +98,6 @@ static __attribute__((unused)) long audit_rule(int fd, int add,
 			     sizeof(rule));
 }
 
-/* Whether the len bytes at p contain the string text. */
-static int audit_has(const char *p, long len, const char *text)
-{
-	long n = strlen(text), i;
-
-	for (i = 0; i + n <= len; i++)
-		if (!memcmp(p + i, text, n))
-			return 1;
-	return 0;
-}
-
 /*
  * Waits up to ms for a record of type whose text contains text; 1 if one
  * came, else 0.  Records of other types, or without it, are consumed.
@@ -121,12 +111,13 @@ static __attribute__((unused)) int audit_wait(int fd, int type,
 	long n;
 
 	while (net_wait_readable(fd, ms) == 1) {
-		n = net_recvfrom(fd, audit_buf, sizeof(audit_buf),
+		n = net_recvfrom(fd, audit_buf, sizeof(audit_buf) - 1,
 				 MSG_DONTWAIT, NULL, NULL);
 		if (n < 0)
 			return 0;
+		audit_buf[n] = 0;	/* the text is not terminated */
 		if (n >= NLMSG_HDRLEN && h->nlmsg_type == type &&
-		    audit_has(NLMSG_DATA(h), n - NLMSG_HDRLEN, text))
+		    find(NLMSG_DATA(h), text))
 			return 1;
 	}
 	return 0;

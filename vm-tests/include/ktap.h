@@ -90,6 +90,17 @@ static void kt_vformat(struct kt_buf *b, const char *fmt, va_list ap)
 	}
 }
 
+/* Appends printf-style text to b (the conversions kt_vformat() takes). */
+static __attribute__((unused)) void kt_format(struct kt_buf *b,
+					      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kt_vformat(b, fmt, ap);
+	va_end(ap);
+}
+
 /* Nesting depth: a suite run by init is one level below init's plan. */
 static int kt_depth;
 static int kt_planned, kt_done, kt_failed;

@@ -1238,34 +1238,11 @@ static const char *info_diff(const struct netspec_info *out,
 	static struct kt_buf b;
 
 	b.n = 0;
-	kt_puts(&b, "info (the model's in brackets): path ");
-	kt_putu(&b, out->path, 10);
-	kt_puts(&b, " [");
-	kt_putu(&b, m->path, 10);
-	kt_puts(&b, "], users ");
-	kt_putu(&b, out->users, 10);
-	kt_puts(&b, " [");
-	kt_putu(&b, m->users, 10);
-	kt_puts(&b, "], sends ");
-	kt_putu(&b, out->sends, 10);
-	kt_puts(&b, " [");
-	kt_putu(&b, m->sends, 10);
-	kt_puts(&b, "], fallbacks ");
-	kt_putu(&b, out->fallbacks, 10);
-	kt_puts(&b, " [");
-	kt_putu(&b, m->fallbacks, 10);
-	kt_puts(&b, "], trips ");
-	kt_putu(&b, out->trips, 10);
-	kt_puts(&b, " [");
-	kt_putu(&b, m->trips, 10);
-	kt_puts(&b, "], reroutes ");
-	kt_putu(&b, out->reroutes, 10);
-	kt_puts(&b, " [0], rewrites ");
-	kt_putu(&b, out->rewrites, 10);
-	kt_puts(&b, " [0]; policies socket ");
-	kt_putu(&b, m->policy[NETSPEC_EVENT_SOCKET], 10);
-	kt_puts(&b, ", route ");
-	kt_putu(&b, m->policy[NETSPEC_EVENT_ROUTE], 10);
+	kt_format(&b, "info (the model's in brackets): path %u [%u], users %u [%u], sends %llu [%llu], fallbacks %llu [%llu], trips %llu [%llu], reroutes %llu [0], rewrites %llu [0]; policies socket %u, route %u",
+		  out->path, m->path, out->users, m->users, out->sends,
+		  m->sends, out->fallbacks, m->fallbacks, out->trips, m->trips,
+		  out->reroutes, out->rewrites,
+		  m->policy[NETSPEC_EVENT_SOCKET], m->policy[NETSPEC_EVENT_ROUTE]);
 	b.s[b.n] = 0;
 	return b.s;
 }
