@@ -82,4 +82,24 @@ void *netspec_mmap(void *addr, size_t length, int prot, int flags, int fd,
 #define mmap netspec_mmap
 #endif
 
+/* No nolibc has setresuid(); -1 leaves an id as it is.  32-bit ARM and
+ * x86 take 32-bit ids through setresuid32.
+ */
+static __attribute__((unused)) long netspec_setresuid(int r, int e, int s)
+{
+#ifdef __NR_setresuid32
+	return my_syscall3(__NR_setresuid32, r, e, s);
+#else
+	return my_syscall3(__NR_setresuid, r, e, s);
+#endif
+}
+
+/* 6.1's nolibc has neither (values of linux/wait.h). */
+#ifndef WUNTRACED
+#define WUNTRACED 2
+#endif
+#ifndef WIFSTOPPED
+#define WIFSTOPPED(st) (((st) & 0xff) == 0x7f)
+#endif
+
 #endif /* NETSPEC_NOLIBC_COMPAT_H */

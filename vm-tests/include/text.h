@@ -31,6 +31,14 @@ static __attribute__((unused)) unsigned long long parse_uint(const char *s)
 	return v;
 }
 
+/* The number in the file at path (a sysctl), or -1 if it cannot be read. */
+static __attribute__((unused)) int read_sysctl(const char *path)
+{
+	char text[32];
+
+	return read_text(path, text, sizeof(text)) > 0 ? (int)parse_uint(text) : -1;
+}
+
 /* The first place needle occurs in hay, or NULL. */
 static __attribute__((unused)) char *find(char *hay, const char *needle)
 {

@@ -4,7 +4,9 @@
  * (net.netspec.max_versions), eviction by CLOCK (second chance: a version
  * used since the hand passed it is passed over once) to the generic path
  * with no datagram lost, a lowered bound taking effect at once, a bound of
- * zero, and closing tokens freeing instances.
+ * zero, and closing tokens freeing instances; each user's share of the
+ * versions (net.netspec.max_versions_per_user), counted for the owner of a
+ * user namespace whatever ids it maps.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -15,6 +17,11 @@
 #define ADU 32
 #define LOOPBACK 0x7f000001
 #define SYSCTL "/proc/sys/net/netspec/max_versions"
+#define PER_USER SYSCTL "_per_user"
+#define CLONE_NEWUSER 0x10000000
+#define SIGSTOP 19
+#define SIGCONT 18
+#define PR_SET_DUMPABLE_ 4
 
 static unsigned char buf[ADU], got[ADU];
 
@@ -44,6 +51,201 @@ static int delivers(int token, int rx, unsigned char mark)
 	       ADU && !memcmp(buf, got, ADU);
 }
 
+
+static long set_uids(int uid)
+{
+	return netspec_setresuid(uid, uid, uid);
+}
+
+static long set_euid(int uid)
+{
+	return netspec_setresuid(-1, uid, -1);
+}
+
+/* A token for fd's peer, customized with uid as the effective uid. */
+static int customize_as(int uid, int fd)
+{
+	struct netspec_customize c = netspec_udp_connected(fd, ADU);
+	int t;
+
+	if (set_euid(uid))
+		return -1;
+	t = netspec_customize(&c);
+	set_euid(0);
+	return t;
+}
+
+/*
+ * The child of test_shares(): user 1005 makes a user namespace and, once
+ * the parent has mapped uids 0-7 in it to 200000-200007 (and gid 0 to 0),
+ * customizes one token for each fd as ids 1, 2 and 3, then, as id 4,
+ * makes a namespace of its own in that one, maps itself as its root and
+ * customizes a fourth.
+ * All four are charged to 1005, whose share is 2: the third evicts the
+ * first, the fourth the second.  Exit status: the bits of the tokens left
+ * specialized, or 64 + the step that failed.
+ */
+static int userns_child(const int *fd)
+{
+	struct netspec_customize c;
+	int i, t[4], bits = 0;
+
+	if (set_uids(1005) || net_unshare(CLONE_NEWUSER))
+		return 65;
+	kill(getpid(), SIGSTOP);
+	for (i = 0; i < 4; i++) {
+		if (set_uids(i + 1))
+			return 66;
+		if (i == 3 && net_unshare(CLONE_NEWUSER))
+			return 67;
+		/* Its uid changed, so its /proc files are root's until it is
+		 * dumpable again.
+		 */
+		if (i == 3 && (my_syscall2(__NR_prctl, PR_SET_DUMPABLE_, 1) ||
+			       write_text("/proc/self/uid_map", "0 4 1\n")))
+			return 68;
+		c = netspec_udp_connected(fd[i], ADU);
+		t[i] = netspec_customize(&c);
+		if (t[i] < 0)
+			return 69;
+	}
+	for (i = 0; i < 4; i++)
+		bits |= (path_of(t[i]) == NETSPEC_PATH_UDP4) << i;
+	return bits;
+}
+
+/*
+ * Four versions, a share of two.  Free versions are anyone's; once they
+ * are taken, a user below its share evicts a user over its share, with
+ * nobody over takes the namespace's oldest unused version, a user at its
+ * share evicts only its own, and the ids mapped into a user namespace
+ * count as its owner.  Where the namespace's hand does not pick, its pick
+ * would be another version: each step fails on a global clock alone.  Nothing sends
+ * meanwhile: no version is marked used, so each hand takes the first in
+ * its list.
+ */
+static void test_shares(unsigned short port)
+{
+	struct kt_buf map = { .n = 0 }, gmap = { .n = 0 };
+	int fd[11], t[11] = { 0 }, i, st = -1;
+	unsigned long long ev0;
+	long def = read_sysctl(PER_USER);
+	pid_t pid;
+
+	for (i = 0; i < 11; i++)
+		fd[i] = net_udp_sender(LOOPBACK, port);
+	kt_result(def == 64 && write_text(SYSCTL, "4") == 0 &&
+		  write_text(PER_USER, "2") == 0 && write_text(PER_USER, "0") == -EINVAL,
+		  "max_versions_per_user_is_64_and_takes_1_up",
+		  "default %ld", def);
+
+	/* x0 by 1003, then b0-b2 by 1002: free versions are anyone's. */
+	ev0 = evictions();
+	t[0] = customize_as(1003, fd[0]);
+	for (i = 1; i < 4; i++)
+		t[i] = customize_as(1002, fd[i]);
+	kt_result(path_of(t[0]) == NETSPEC_PATH_UDP4 && path_of(t[1]) == NETSPEC_PATH_UDP4 &&
+		  path_of(t[2]) == NETSPEC_PATH_UDP4 && path_of(t[3]) == NETSPEC_PATH_UDP4 &&
+		  evictions() == ev0,
+		  "while_versions_are_free_a_user_takes_more_than_its_share",
+		  "paths 1003: %u, 1002: %u %u %u; evictions +%llu", path_of(t[0]),
+		  path_of(t[1]), path_of(t[2]), path_of(t[3]), evictions() - ev0);
+
+	/*
+	 * a0 by 1001 evicts b0, the oldest of 1002, which is over its share,
+	 * not x0 at the head of the namespace's list (x0 b0 b1 b2).
+	 */
+	t[4] = customize_as(1001, fd[4]);
+	kt_result(path_of(t[4]) == NETSPEC_PATH_UDP4 && path_of(t[1]) == NETSPEC_PATH_GENERIC &&
+		  path_of(t[0]) == NETSPEC_PATH_UDP4 && evictions() == ev0 + 1,
+		  "a_user_below_its_share_evicts_a_user_over_it",
+		  "paths 1001: %u, 1002: b0 %u, 1003: %u; evictions +%llu",
+		  path_of(t[4]), path_of(t[1]), path_of(t[0]), evictions() - ev0);
+
+	/* a1 by 1001, nobody over: the namespace's hand takes x0, its oldest. */
+	t[5] = customize_as(1001, fd[5]);
+	kt_result(path_of(t[5]) == NETSPEC_PATH_UDP4 && path_of(t[0]) == NETSPEC_PATH_GENERIC &&
+		  evictions() == ev0 + 2,
+		  "with_nobody_over_its_share_the_oldest_unused_version_goes",
+		  "paths 1001: %u, x0 %u; evictions +%llu", path_of(t[5]),
+		  path_of(t[0]), evictions() - ev0);
+
+	/*
+	 * a2 by 1001, at its share, evicts a0, its own oldest, not b1 at the
+	 * head of the namespace's list (b1 b2 a0 a1).
+	 */
+	t[6] = customize_as(1001, fd[6]);
+	kt_result(path_of(t[6]) == NETSPEC_PATH_UDP4 && path_of(t[4]) == NETSPEC_PATH_GENERIC &&
+		  path_of(t[2]) == NETSPEC_PATH_UDP4 && path_of(t[5]) == NETSPEC_PATH_UDP4 &&
+		  evictions() == ev0 + 3,
+		  "a_user_at_its_share_evicts_only_its_own_versions",
+		  "paths 1001: %u (a0 %u, a1 %u), 1002: b1 %u; evictions +%llu",
+		  path_of(t[6]), path_of(t[4]), path_of(t[5]), path_of(t[2]),
+		  evictions() - ev0);
+
+	/*
+	 * Versions b1 b2 a1 a2.  1005's ids 1 and 2 take b1 and b2 from the
+	 * namespace's hand; id 3 finds 1005 at its share and evicts id 1's,
+	 * and id 4's namespace's root evicts id 2's.  Were they users of
+	 * their own, or were the fourth charged to its own namespace's
+	 * owner, the namespace's hand would take a1.
+	 */
+	pid = fork();
+	if (pid == 0)
+		exit(userns_child(fd + 7));
+	if (pid > 0 && waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st)) {
+		/* Its gid, 0, must be mapped for it to nest a namespace. */
+		kt_format(&map, "/proc/%d/uid_map", pid);
+		if (write_text(map.s, "0 200000 8\n"))
+			kt_line("# cannot write %s", map.s);
+		kt_format(&gmap, "/proc/%d/gid_map", pid);
+		if (write_text(gmap.s, "0 0 1\n"))
+			kt_line("# cannot write %s", gmap.s);
+		kill(pid, SIGCONT);
+		waitpid(pid, &st, 0);
+	}
+	st = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	kt_result(st == 12 && path_of(t[2]) == NETSPEC_PATH_GENERIC &&
+		  path_of(t[3]) == NETSPEC_PATH_GENERIC &&
+		  path_of(t[5]) == NETSPEC_PATH_UDP4 && path_of(t[6]) == NETSPEC_PATH_UDP4,
+		  "ids_mapped_into_a_user_namespace_count_as_its_owner",
+		  "child %d (bits of its tokens left specialized, or 64 + a failed step), paths b1 %u b2 %u, a1 %u a2 %u",
+		  st, path_of(t[2]), path_of(t[3]), path_of(t[5]), path_of(t[6]));
+
+	for (i = 0; i < 11; i++) {
+		if (t[i] > 0)
+			netspec_cancel(t[i]);
+		t[i] = 0;
+	}
+
+	/*
+	 * b0 by 1002, then a0-a2 by 1001, within a share of 4.  Lowered to
+	 * 2, the share puts 1001 over it at once: c0 by 1003 evicts a0, not
+	 * b0 at the head of the namespace's list.
+	 */
+	ev0 = evictions();
+	write_text(PER_USER, "4");
+	t[0] = customize_as(1002, fd[0]);
+	for (i = 1; i < 4; i++)
+		t[i] = customize_as(1001, fd[i]);
+	write_text(PER_USER, "2");
+	t[4] = customize_as(1003, fd[4]);
+	kt_result(path_of(t[4]) == NETSPEC_PATH_UDP4 && path_of(t[1]) == NETSPEC_PATH_GENERIC &&
+		  path_of(t[0]) == NETSPEC_PATH_UDP4 && path_of(t[2]) == NETSPEC_PATH_UDP4 &&
+		  evictions() == ev0 + 1,
+		  "a_lowered_share_takes_effect_at_once",
+		  "paths 1003: %u, 1001: a0 %u a1 %u, 1002: b0 %u; evictions +%llu",
+		  path_of(t[4]), path_of(t[1]), path_of(t[2]), path_of(t[0]),
+		  evictions() - ev0);
+
+	for (i = 0; i < 11; i++) {
+		if (t[i] > 0)
+			netspec_cancel(t[i]);
+		close(fd[i]);
+	}
+	write_text(PER_USER, "64");
+}
+
 int main(void)
 {
 	struct netspec_customize c;
@@ -51,7 +253,7 @@ int main(void)
 	int rx, a, b, d, ta, tb, td, t0, t1;
 	unsigned short port;
 
-	kt_plan(1, 13);
+	kt_plan(1, 20);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0) {
@@ -140,6 +342,7 @@ int main(void)
 	netspec_cancel(ta);
 	netspec_cancel(tb);
 	netspec_cancel(td);
+	test_shares(port);
 	kt_result(netspec_nl_count_pid(getpid()) == 0,
 		  "closing_the_tokens_frees_every_instance",
 		  "the netspec family still lists %ld of this process's",

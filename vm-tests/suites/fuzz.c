@@ -2305,14 +2305,6 @@ static long mprotect_pages(void *p, unsigned long len, int prot)
 
 #define SYSCTL(name) "/proc/sys/net/netspec/" name
 
-/* A number in a sysctl file, or -1. */
-static int read_sysctl(const char *path)
-{
-	char text[32];
-
-	return read_text(path, text, sizeof(text)) > 0 ? (int)parse_uint(text) : -1;
-}
-
 /*
  * A namespace of its own: its sysctls start at their defaults, and nothing
  * else sends or changes a route in it, so the model knows every instance's

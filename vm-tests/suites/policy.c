@@ -322,11 +322,7 @@ static long drop_net_admin(void)
 
 static long become_nobody(void)
 {
-#ifdef __NR_setresuid32
-	return my_syscall3(__NR_setresuid32, 65534, 65534, 65534);
-#else
-	return my_syscall3(__NR_setresuid, 65534, 65534, 65534);
-#endif
+	return netspec_setresuid(65534, 65534, 65534);
 }
 
 /*
