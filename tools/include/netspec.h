@@ -36,8 +36,11 @@
 
 #ifndef NOLIBC
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#elif !defined(AF_INET)
+#define AF_INET 2		/* the UAPI headers leave it to the libc */
 #endif
 
 #ifndef NETSPEC_POLICY_SLOTS
@@ -171,6 +174,22 @@ static inline struct netspec_customize netspec_udp_connected(int fd,
 	c.fd = fd;
 	c.protocol = NETSPEC_PROTO_UDP;
 	c.adu = adu;
+	return c;
+}
+
+/*
+ * The context of a UDP socket, connected or not, sending adu-byte messages
+ * to the IPv4 address addr and port, both in network byte order as in a
+ * struct sockaddr_in: what sendto() to that address would send.
+ */
+static inline struct netspec_customize
+netspec_udp_to_ipv4(int fd, unsigned int adu, __u32 addr, __u16 port)
+{
+	struct netspec_customize c = netspec_udp_connected(fd, adu);
+
+	c.family = AF_INET;
+	c.port = port;
+	memcpy(c.addr, &addr, sizeof(addr));
 	return c;
 }
 

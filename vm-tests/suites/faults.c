@@ -266,10 +266,7 @@ static void test_reinforce_new_source(void)
 	socklen_t len;
 	long r = link_route_replace(FAR_NET, 24, GW1), t;
 
-	c = netspec_udp_connected(fd, ADU);
-	c.family = AF_INET;
-	c.port = net_htons(far_port);
-	memcpy(c.addr, &far, sizeof(far));
+	c = netspec_udp_to_ipv4(fd, ADU, far, net_htons(far_port));
 	c.policy[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_REINFORCE;
 	t = r ?: netspec_customize(&c);
 	for (f = 0; f < SRC_FLAPS && t >= 0 && !r; f++) {

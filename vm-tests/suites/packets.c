@@ -39,12 +39,9 @@ static int rx, cap;
 static long customize(int fd, unsigned int adu, int unconnected,
 		      struct netspec_customize *c)
 {
-	*c = netspec_udp_connected(fd, adu);
-	if (unconnected) {
-		c->family = AF_INET;
-		c->port = net_htons(port);
-		*(unsigned int *)c->addr = net_htonl(LOOPBACK);
-	}
+	*c = unconnected ? netspec_udp_to_ipv4(fd, adu, net_htonl(LOOPBACK),
+					       net_htons(port)) :
+			   netspec_udp_connected(fd, adu);
 	return netspec_customize(c);
 }
 

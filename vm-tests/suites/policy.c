@@ -80,10 +80,7 @@ static int bound_at(unsigned int addr, unsigned short port)
 static long customize_to(int fd, unsigned int addr, unsigned short port,
 			 int sp, int rp, struct netspec_customize *c)
 {
-	*c = netspec_udp_connected(fd, ADU);
-	c->family = AF_INET;
-	c->port = net_htons(port);
-	*(unsigned int *)c->addr = net_htonl(addr);
+	*c = netspec_udp_to_ipv4(fd, ADU, net_htonl(addr), net_htons(port));
 	c->policy[NETSPEC_EVENT_SOCKET] = sp;
 	c->policy[NETSPEC_EVENT_ROUTE] = rp;
 	return netspec_customize(c);

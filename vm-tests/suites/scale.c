@@ -85,11 +85,9 @@ static long raise_nofile(unsigned long long n)
 /* A context for ADU-byte datagrams to 127.0.0.1:port from fd. */
 static long customize_to(int fd, unsigned short port)
 {
-	struct netspec_customize c = netspec_udp_connected(fd, ADU);
+	struct netspec_customize c =
+		netspec_udp_to_ipv4(fd, ADU, net_htonl(LOOPBACK), net_htons(port));
 
-	c.family = AF_INET;
-	c.port = net_htons(port);
-	*(unsigned int *)c.addr = net_htonl(LOOPBACK);
 	return netspec_customize(&c);
 }
 

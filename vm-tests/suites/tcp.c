@@ -285,9 +285,8 @@ static void test_errors(void)
 	r2 = customize_tcp(udp, 0, &c);
 	c = netspec_udp_connected(tcp, ADU);
 	r3 = netspec_customize(&c);
-	c = netspec_tcp_connected(tcp, ADU);
-	c.family = AF_INET;
-	c.port = net_htons(9);
+	c = netspec_udp_to_ipv4(tcp, ADU, net_htonl(TCB), net_htons(9));
+	c.protocol = NETSPEC_PROTO_TCP;
 	r4 = netspec_customize(&c);
 	c = netspec_udp_connected(udp, ADU);
 	c.policy[NETSPEC_EVENT_MSS] = NETSPEC_POLICY_REJECT;

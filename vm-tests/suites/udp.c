@@ -361,10 +361,8 @@ int main(int argc, char **argv)
 		  "r=%s users=%u", errname(r), info.users);
 
 	/* An unconnected socket with the destination in the context. */
-	c = netspec_udp_connected(net_socket(AF_INET, SOCK_DGRAM, 0), ADU);
-	c.family = AF_INET;
-	c.port = net_htons(port);
-	*(unsigned int *)c.addr = net_htonl(LOOPBACK);
+	c = netspec_udp_to_ipv4(net_socket(AF_INET, SOCK_DGRAM, 0), ADU,
+				net_htonl(LOOPBACK), net_htons(port));
 	t2 = netspec_customize(&c);
 	bad = t2 > 0 ? stream(t2, rx, 100, ADU, &why) : 1;
 	kt_result(t2 > 0 && c.path == NETSPEC_PATH_UDP4 && !bad,
