@@ -145,16 +145,20 @@ static __attribute__((unused)) long link_set_mtu(const char *name, int mtu)
 
 /*
  * Creates or replaces the main table's route to dst/dst_len through the
- * gateway gw (addresses in host order), as "ip route replace" does.
+ * gateway gw (addresses in host order), with the MTU mtu locked if mtu is
+ * not 0, as "ip route replace ... mtu lock MTU" does.
  */
-static __attribute__((unused)) long link_route_replace(unsigned int dst,
-						       unsigned char dst_len,
-						       unsigned int gw)
+static __attribute__((unused)) long link_route_replace_mtu(unsigned int dst,
+							   unsigned char dst_len,
+							   unsigned int gw,
+							   unsigned int mtu)
 {
 	static unsigned char msg[256] __attribute__((aligned(4)));
 	struct nlmsghdr *m = (struct nlmsghdr *)msg;
-	struct rtmsg *rtm;
 	unsigned int d = net_htonl(dst), g = net_htonl(gw);
+	unsigned int lock = 1U << RTAX_MTU;
+	struct rtattr *metrics;
+	struct rtmsg *rtm;
 
 	memset(msg, 0, sizeof(msg));
 	m->nlmsg_len = NLMSG_LENGTH(sizeof(*rtm));
@@ -170,7 +174,21 @@ static __attribute__((unused)) long link_route_replace(unsigned int dst,
 	rtm->rtm_type = RTN_UNICAST;
 	link_attr(m, RTA_DST, &d, sizeof(d));
 	link_attr(m, RTA_GATEWAY, &g, sizeof(g));
+	if (mtu) {
+		metrics = link_attr(m, RTA_METRICS, NULL, 0);
+		link_attr(m, RTAX_LOCK, &lock, sizeof(lock));
+		link_attr(m, RTAX_MTU, &mtu, sizeof(mtu));
+		link_nest_end(m, metrics);
+	}
 	return link_request(m, sizeof(msg));
+}
+
+/* The same, with the route's MTU the device's. */
+static __attribute__((unused)) long link_route_replace(unsigned int dst,
+						       unsigned char dst_len,
+						       unsigned int gw)
+{
+	return link_route_replace_mtu(dst, dst_len, gw, 0);
 }
 
 #endif /* NETSPEC_GUEST_LINK_H */

@@ -28,7 +28,9 @@
 #define FLAPS 1000
 #define MTU_FLAPS 500
 #define UPDOWNS 100
-#define SRC_FLAPS 100
+#define FLAPS_REBUILD 100
+#define LOCKED_MTU 1500		/* the veth's: only the lock changes */
+#define IPPROTO_UDP_ 17
 #define BIG_ADU 1200		/* fits a 1500-byte link, not a 1000-byte path */
 #define PMTU 1000
 #define PMTU_SENDS 100
@@ -245,56 +247,112 @@ static void test_reinforce_device_down(void)
 	link_route_replace(FAR_NET, 24, GW1);
 }
 
+/* The DF bit of the next UDP datagram to far_port that raw, a raw UDP
+ * socket of the far side, sees: 1, 0, or -1 if none comes.
+ */
+static int next_df(long raw)
+{
+	unsigned char pkt[128];
+	unsigned int ihl;
+	long n;
+
+	while (net_wait_readable(raw, 2000) == 1) {
+		n = net_recvfrom(raw, pkt, sizeof(pkt), 0, NULL, NULL);
+		ihl = n > 0 ? (pkt[0] & 0xf) * 4 : 0;
+		if (n < ihl + 8 || pkt[9] != IPPROTO_UDP_ ||
+		    (pkt[ihl + 2] << 8 | pkt[ihl + 3]) != far_port)
+			continue;
+		return !!(pkt[6] & 0x40);
+	}
+	return -1;
+}
+
+/* The source address (network order) of the next datagram the far
+ * receiver gets, or 0 if none comes.
+ */
+static unsigned int next_source(void)
+{
+	struct sockaddr_in from;
+	socklen_t len;
+
+	while (net_wait_readable(far_rx, 2000) == 1) {
+		len = sizeof(from);
+		if (net_recvfrom(far_rx, got, sizeof(got), 0, &from, &len) == ADU)
+			return from.sin_addr.s_addr;
+	}
+	return 0;
+}
+
 /*
  * A reinforced instance of a socket bound to no address, with the far
- * receiver as its context's destination: its source is the one the route
- * prefers, each next hop's device's own.  SRC_FLAPS times the route moves
- * to the other next hop, and a datagram goes through the token, then one
- * through sendto() on the same socket.  The reinforcement rewrites routes,
- * not addresses, so the instance must be rebuilt for each new source
- * instead (a reroute, no trip): every datagram must arrive from the
- * address of the next hop's device, as sendto()'s do.
+ * receiver as its context's destination.  FLAPS times its route changes
+ * in what the reinforcement's hook cannot rewrite, and a datagram goes
+ * through the token, then one through sendto() on the same socket; the
+ * instance must be rebuilt for each new route instead (a reroute, no
+ * trip), and every datagram must leave as sendto()'s does:
+ *  - new_source: the route moves to the other next hop, whose device's
+ *    address is the source the route prefers: every datagram must come
+ *    from it;
+ *  - new_df: the route's MTU is locked, then unlocked, on the same next
+ *    hop: IP_PMTUDISC_WANT sets DF only on the unlocked route
+ *    (ip_dont_fragment()), and the IP ID is chosen from DF: every
+ *    datagram must carry the route's DF, seen by a raw socket there.
  */
-static void test_reinforce_new_source(void)
+static void test_reinforce_rebuild(int df)
 {
-	unsigned long sent = 0, twin = 0, received = 0, right = 0;
-	struct sockaddr_in to = net_sin(FAR, far_port), from;
-	unsigned int far = net_htonl(FAR), src;
+	static const char *const what[] = { "source", "DF" };
+	unsigned long sent = 0, twin = 0, seen = 0, right = 0;
+	struct sockaddr_in to = net_sin(FAR, far_port);
 	struct netspec_customize c;
 	struct netspec_info i;
-	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), f, k;
-	socklen_t len;
-	long r = link_route_replace(FAR_NET, 24, GW1), t;
+	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), f, k, v;
+	long here = df ? far_enter() : -1, raw = -1, r = 0, t;
+	unsigned int src, a;
 
-	c = netspec_udp_to_ipv4(fd, ADU, far, net_htons(far_port));
+	if (here >= 0) {
+		raw = net_socket(AF_INET, SOCK_RAW, IPPROTO_UDP_);
+		far_leave(here);
+		r = raw < 0 ? raw : 0;
+	}
+	r = r ?: link_route_replace(FAR_NET, 24, GW1);
+	c = netspec_udp_to_ipv4(fd, ADU, net_htonl(FAR), net_htons(far_port));
 	c.policy[NETSPEC_EVENT_ROUTE] = NETSPEC_POLICY_REINFORCE;
 	t = r ?: netspec_customize(&c);
-	for (f = 0; f < SRC_FLAPS && t >= 0 && !r; f++) {
-		r = link_route_replace(FAR_NET, 24, f & 1 ? GW1 : GW2);
+	for (f = 0; f < FLAPS_REBUILD && t >= 0 && !r; f++) {
+		r = df ? link_route_replace_mtu(FAR_NET, 24, GW1,
+						f & 1 ? LOCKED_MTU : 0) :
+			 link_route_replace(FAR_NET, 24, f & 1 ? GW1 : GW2);
 		src = net_htonl(f & 1 ? NSA1 : NSA2);
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
 		twin += net_sendto(fd, buf, ADU, 0, &to, sizeof(to)) == ADU;
-		for (k = 0; k < 2 && net_wait_readable(far_rx, 2000) == 1; k++) {
-			len = sizeof(from);
-			if (net_recvfrom(far_rx, got, sizeof(got), 0, &from,
-					 &len) != ADU)
-				continue;
-			received++;
-			right += from.sin_addr.s_addr == src;
+		for (k = 0; k < 2; k++) {
+			if (df) {
+				v = next_df(raw);
+				seen += v >= 0;
+				right += v == !(f & 1);
+			} else {
+				a = next_source();
+				seen += a != 0;
+				right += a == src;
+			}
 		}
 	}
+	far_drain();
 	i = netspec_info_of(t);
-	kt_line("# reinforce across a source change: %lu sent through the token and %lu through sendto(), %lu received, %lu from the route's source, %llu reroutes, %llu trips, %llu fallbacks, %llu rewrites",
-		sent, twin, received, right, i.reroutes, i.trips, i.fallbacks,
-		i.rewrites);
-	kt_result(t >= 0 && !r && sent == SRC_FLAPS && twin == SRC_FLAPS &&
-		  received == sent + twin && right == received &&
-		  i.path == NETSPEC_PATH_UDP4 && i.reroutes >= SRC_FLAPS &&
+	kt_line("# reinforce across a %s change: %lu sent through the token and %lu through sendto(), %lu seen, %lu with the route's %s, %llu reroutes, %llu trips, %llu fallbacks, %llu rewrites",
+		what[df], sent, twin, seen, right, what[df], i.reroutes,
+		i.trips, i.fallbacks, i.rewrites);
+	kt_result(t >= 0 && !r && sent == FLAPS_REBUILD && twin == FLAPS_REBUILD &&
+		  seen == sent + twin && right == seen &&
+		  i.path == NETSPEC_PATH_UDP4 && i.reroutes >= FLAPS_REBUILD - df &&
 		  i.trips == 0 && i.fallbacks == 0 && i.rewrites == 0,
+		  df ? "reinforce_rebuilds_for_a_new_df" :
 		  "reinforce_rebuilds_for_a_new_source_address",
 		  "%s, path %u", errname(t < 0 ? t : r), i.path);
 	netspec_cancel(t);
 	close(fd);
+	if (raw >= 0)
+		close(raw);
 	link_route_replace(FAR_NET, 24, GW1);
 }
 
@@ -689,7 +747,7 @@ int main(void)
 {
 	long r;
 
-	kt_plan(1, 14);
+	kt_plan(1, 15);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0) {
@@ -703,7 +761,8 @@ int main(void)
 	test_route_flaps(NETSPEC_POLICY_INVALIDATE, "invalidate");
 	test_route_flaps(NETSPEC_POLICY_REINFORCE, "reinforce");
 	test_reinforce_device_down();
-	test_reinforce_new_source();
+	test_reinforce_rebuild(0);
+	test_reinforce_rebuild(1);
 	test_pmtu();
 	test_pmtu_exception();
 	far_end();
