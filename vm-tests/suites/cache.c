@@ -51,7 +51,6 @@ static int delivers(int token, int rx, unsigned char mark)
 	       ADU && !memcmp(buf, got, ADU);
 }
 
-
 static long set_uids(int uid)
 {
 	return netspec_setresuid(uid, uid, uid);
@@ -80,9 +79,8 @@ static int customize_as(int uid, int fd)
  * the parent has mapped uids 0-7 in it to 200000-200007 (and gid 0 to 0),
  * customizes one token for each fd as ids 1, 2 and 3, then, as id 4,
  * makes a namespace of its own in that one, maps itself as its root and
- * customizes a fourth.
- * All four are charged to 1005, whose share is 2: the third evicts the
- * first, the fourth the second.  Exit status: the bits of the tokens left
+ * customizes a fourth.  All four are charged to 1005, whose share is 2:
+ * the third evicts the first, the fourth the second.  Exit status: the bits of the tokens left
  * specialized, or 64 + the step that failed.
  */
 static int userns_child(const int *fd)
@@ -96,14 +94,16 @@ static int userns_child(const int *fd)
 	for (i = 0; i < 4; i++) {
 		if (set_uids(i + 1))
 			return 66;
-		if (i == 3 && net_unshare(CLONE_NEWUSER))
-			return 67;
-		/* Its uid changed, so its /proc files are root's until it is
-		 * dumpable again.
-		 */
-		if (i == 3 && (my_syscall2(__NR_prctl, PR_SET_DUMPABLE_, 1) ||
-			       write_text("/proc/self/uid_map", "0 4 1\n")))
-			return 68;
+		if (i == 3) {
+			if (net_unshare(CLONE_NEWUSER))
+				return 67;
+			/* Its uid changed, so its /proc files are root's
+			 * until it is dumpable again.
+			 */
+			if (my_syscall2(__NR_prctl, PR_SET_DUMPABLE_, 1) ||
+			    write_text("/proc/self/uid_map", "0 4 1\n"))
+				return 68;
+		}
 		c = netspec_udp_connected(fd[i], ADU);
 		t[i] = netspec_customize(&c);
 		if (t[i] < 0)
@@ -114,19 +114,40 @@ static int userns_child(const int *fd)
 	return bits;
 }
 
+/* Cancels the n tokens of t that were made, and zeroes t. */
+static void cancel_all(int *t, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (t[i] > 0)
+			netspec_cancel(t[i]);
+		t[i] = 0;
+	}
+}
+
+/* Writes map to /proc/pid/file (uid_map or gid_map), saying so if it fails. */
+static void write_id_map(pid_t pid, const char *file, const char *map)
+{
+	struct kt_buf path = { .n = 0 };
+
+	kt_format(&path, "/proc/%d/%s", pid, file);
+	if (write_text(path.s, map))
+		kt_line("# cannot write %s", path.s);
+}
+
 /*
  * Four versions, a share of two.  Free versions are anyone's; once they
  * are taken, a user below its share evicts a user over its share, with
  * nobody over takes the namespace's oldest unused version, a user at its
  * share evicts only its own, and the ids mapped into a user namespace
  * count as its owner.  Where the namespace's hand does not pick, its pick
- * would be another version: each step fails on a global clock alone.  Nothing sends
- * meanwhile: no version is marked used, so each hand takes the first in
- * its list.
+ * would be another version, so those steps fail on a global clock alone.
+ * Nothing sends meanwhile: no version is marked used, so each hand takes
+ * the first in its list.
  */
 static void test_shares(unsigned short port)
 {
-	struct kt_buf map = { .n = 0 }, gmap = { .n = 0 };
 	int fd[11], t[11] = { 0 }, i, st = -1;
 	unsigned long long ev0;
 	long def = read_sysctl(PER_USER);
@@ -195,12 +216,8 @@ static void test_shares(unsigned short port)
 		exit(userns_child(fd + 7));
 	if (pid > 0 && waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st)) {
 		/* Its gid, 0, must be mapped for it to nest a namespace. */
-		kt_format(&map, "/proc/%d/uid_map", pid);
-		if (write_text(map.s, "0 200000 8\n"))
-			kt_line("# cannot write %s", map.s);
-		kt_format(&gmap, "/proc/%d/gid_map", pid);
-		if (write_text(gmap.s, "0 0 1\n"))
-			kt_line("# cannot write %s", gmap.s);
+		write_id_map(pid, "uid_map", "0 200000 8\n");
+		write_id_map(pid, "gid_map", "0 0 1\n");
 		kill(pid, SIGCONT);
 		waitpid(pid, &st, 0);
 	}
@@ -212,11 +229,7 @@ static void test_shares(unsigned short port)
 		  "child %d (bits of its tokens left specialized, or 64 + a failed step), paths b1 %u b2 %u, a1 %u a2 %u",
 		  st, path_of(t[2]), path_of(t[3]), path_of(t[5]), path_of(t[6]));
 
-	for (i = 0; i < 11; i++) {
-		if (t[i] > 0)
-			netspec_cancel(t[i]);
-		t[i] = 0;
-	}
+	cancel_all(t, 11);
 
 	/*
 	 * b0 by 1002, then a0-a2 by 1001, within a share of 4.  Lowered to
@@ -238,11 +251,9 @@ static void test_shares(unsigned short port)
 		  path_of(t[4]), path_of(t[1]), path_of(t[2]), path_of(t[0]),
 		  evictions() - ev0);
 
-	for (i = 0; i < 11; i++) {
-		if (t[i] > 0)
-			netspec_cancel(t[i]);
+	cancel_all(t, 11);
+	for (i = 0; i < 11; i++)
 		close(fd[i]);
-	}
 	write_text(PER_USER, "64");
 }
 

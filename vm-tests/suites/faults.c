@@ -247,28 +247,31 @@ static void test_reinforce_device_down(void)
 	link_route_replace(FAR_NET, 24, GW1);
 }
 
+#define NONE_CAME (~0U)	/* neither a DF bit nor a unicast source */
+
 /* The DF bit of the next UDP datagram to far_port that raw, a raw UDP
- * socket of the far side, sees: 1, 0, or -1 if none comes.
+ * socket of the far side, sees: 1, 0, or NONE_CAME.
  */
-static int next_df(long raw)
+static unsigned int next_df(long raw)
 {
 	unsigned char pkt[128];
-	unsigned int ihl;
-	long n;
+	long n, ihl;
 
 	while (net_wait_readable(raw, 2000) == 1) {
 		n = net_recvfrom(raw, pkt, sizeof(pkt), 0, NULL, NULL);
-		ihl = n > 0 ? (pkt[0] & 0xf) * 4 : 0;
+		if (n < 20)
+			continue;
+		ihl = (pkt[0] & 0xf) * 4;
 		if (n < ihl + 8 || pkt[9] != IPPROTO_UDP_ ||
 		    (pkt[ihl + 2] << 8 | pkt[ihl + 3]) != far_port)
 			continue;
 		return !!(pkt[6] & 0x40);
 	}
-	return -1;
+	return NONE_CAME;
 }
 
 /* The source address (network order) of the next datagram the far
- * receiver gets, or 0 if none comes.
+ * receiver gets, or NONE_CAME.
  */
 static unsigned int next_source(void)
 {
@@ -280,7 +283,7 @@ static unsigned int next_source(void)
 		if (net_recvfrom(far_rx, got, sizeof(got), 0, &from, &len) == ADU)
 			return from.sin_addr.s_addr;
 	}
-	return 0;
+	return NONE_CAME;
 }
 
 /*
@@ -305,9 +308,9 @@ static void test_reinforce_rebuild(int df)
 	struct sockaddr_in to = net_sin(FAR, far_port);
 	struct netspec_customize c;
 	struct netspec_info i;
-	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), f, k, v;
+	int fd = net_socket(AF_INET, SOCK_DGRAM, 0), f, k;
 	long here = df ? far_enter() : -1, raw = -1, r = 0, t;
-	unsigned int src, a;
+	unsigned int want, v;
 
 	if (here >= 0) {
 		raw = net_socket(AF_INET, SOCK_RAW, IPPROTO_UDP_);
@@ -322,19 +325,13 @@ static void test_reinforce_rebuild(int df)
 		r = df ? link_route_replace_mtu(FAR_NET, 24, GW1,
 						f & 1 ? LOCKED_MTU : 0) :
 			 link_route_replace(FAR_NET, 24, f & 1 ? GW1 : GW2);
-		src = net_htonl(f & 1 ? NSA1 : NSA2);
+		want = df ? !(f & 1) : net_htonl(f & 1 ? NSA1 : NSA2);
 		sent += netspec_send(t, buf, ADU, 0) == ADU;
 		twin += net_sendto(fd, buf, ADU, 0, &to, sizeof(to)) == ADU;
 		for (k = 0; k < 2; k++) {
-			if (df) {
-				v = next_df(raw);
-				seen += v >= 0;
-				right += v == !(f & 1);
-			} else {
-				a = next_source();
-				seen += a != 0;
-				right += a == src;
-			}
+			v = df ? next_df(raw) : next_source();
+			seen += v != NONE_CAME;
+			right += v == want;
 		}
 	}
 	far_drain();
