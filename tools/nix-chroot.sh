@@ -10,9 +10,11 @@
 # DIR: where the root goes; $NETSPEC_NIX_ROOT, else /srv/netspec-nix, which is
 # where nix-check looks (it reads $NETSPEC_NIX_ROOT too).
 #
-# Nothing runs chrooted afterwards: DIR/netspec-nix-instantiate runs DIR's
-# nix-instantiate through DIR's own dynamic loader, as any user, and nix-check
-# evaluates with a dummy store, so neither root, mounts nor /nix are needed.
+# Nothing runs chrooted afterwards: DIR/netspec-nix-instantiate and
+# DIR/netspec-nix run DIR's nix-instantiate and nix through DIR's own dynamic
+# loader, as any user; nix-check evaluates with a dummy store, and checks
+# flake.lock with a store under target/, so neither root, mounts nor /nix
+# are needed.
 # The first run takes about 75 s and 600 MB (debootstrap, then nix-bin from
 # deb.debian.org); later runs only refresh the lib and the launcher.
 set -euo pipefail
@@ -69,11 +71,13 @@ done
 	echo "nix-chroot: no ld-linux loader under $dir/lib64 or $dir/lib" >&2
 	exit 1
 }
-cat >"$dir/netspec-nix-instantiate" <<EOF
+for prog in nix-instantiate nix; do
+	cat >"$dir/netspec-$prog" <<EOF
 #!/bin/sh
-# Written by tools/nix-chroot.sh: this root's nix-instantiate, run from outside it.
-exec "$dir/$loader" --library-path "$dir/usr/lib/$multiarch:$dir/lib/$multiarch" "$dir/usr/bin/nix-instantiate" "\$@"
+# Written by tools/nix-chroot.sh: this root's $prog, run from outside it.
+exec "$dir/$loader" --library-path "$dir/usr/lib/$multiarch:$dir/lib/$multiarch" "$dir/usr/bin/$prog" "\$@"
 EOF
-chmod 755 "$dir/netspec-nix-instantiate"
+	chmod 755 "$dir/netspec-$prog"
+done
 "$dir/netspec-nix-instantiate" --version
 echo "nix-chroot: nixpkgs lib $(cat "$dir/opt/nixpkgs-lib/lib/.version" 2>/dev/null || echo '(no lib/.version)') in $dir/opt/nixpkgs-lib"

@@ -8,7 +8,9 @@
 //! Then, only where tools/nix-chroot.sh made a Nix >= 2.18 with nixpkgs' real
 //! lib (else it says it skipped), `nix/platform-check.nix`: every arch's
 //! platform elaborates to a system in `lib.platforms.linux` with arch.rs's
-//! Linux arch.
+//! Linux arch, and `nix flake lock --offline --no-update-lock-file`: Nix's
+//! own verdict that flake.lock pins every input of flake.nix.  flake.lock
+//! is also compared with flake.nix's inputs everywhere, without that Nix.
 //! Everything that needs nixpkgs (the builds, the VM checks, the NixOS test)
 //! only a networked Nix checks: `nix flake check`.
 
@@ -40,6 +42,7 @@ const STORE: &str = "dummy://";
 const CHECK: &str = "nix/check.nix";
 const PROFILES: [Profile; 2] = [Profile::Test, Profile::Bench];
 const PLATFORM_CHECK: &str = "nix/platform-check.nix";
+const LOCK: &str = "flake.lock";
 /// Where tools/nix-chroot.sh puts its Nix and nixpkgs' lib, unless
 /// `NETSPEC_NIX_ROOT` says otherwise.
 const NIX_ROOT: &str = "/srv/netspec-nix";
@@ -52,7 +55,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("would run: nix-instantiate --parse {}", f.display());
         }
         println!("would run: nix-instantiate --eval --strict --json --store {STORE} {CHECK}");
+        println!("would compare {LOCK} with flake.nix's inputs (nix-instantiate --eval -E '(import flake.nix).inputs')");
         let nix = NixRoot::find();
+        match nix.missing() {
+            None => println!(
+                "would run: {} flake lock --offline --no-update-lock-file (on a copy of flake.nix and {LOCK})",
+                nix.nix().display()
+            ),
+            Some(_) => println!("would skip Nix's own check of {LOCK}"),
+        }
         match nix.missing() {
             None => println!(
                 "would run: {} {}",
@@ -111,12 +122,147 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         want.as_object().map_or(0, |o| o.len()),
         version.trim()
     );
+    let inputs = eval_inputs(&sh)?;
+    let lock = std::fs::read_to_string(project::root().join(LOCK)).context(format!("reading {LOCK}"))?;
+    let pins = lock_matches(&inputs, &lock)
+        .map_err(|problems| anyhow::anyhow!("{}", problems.join("\n")))
+        .context(format!("{LOCK} does not lock flake.nix's inputs; run `nix flake lock` on a networked Nix"))
+        .stage(Stage::Test)?;
+    println!("nix-check: {LOCK} locks every input of flake.nix ({})", pins.join(", "));
     let nix = NixRoot::find();
     match nix.missing() {
-        None => println!("nix-check: {}", platform_check(&sh, &nix)?),
-        Some(why) => println!("nix-check: skipped {PLATFORM_CHECK}: {why}"),
+        None => {
+            println!("nix-check: {}", platform_check(&sh, &nix)?);
+            println!("nix-check: {}", lock_check(&sh, &nix)?);
+        }
+        Some(why) => println!("nix-check: skipped {PLATFORM_CHECK} and Nix's own check of {LOCK}: {why}"),
     }
     Ok(())
+}
+
+/// `(import ./flake.nix).inputs`, as Nix reads them.
+fn eval_inputs(sh: &Shell) -> anyhow::Result<Value> {
+    let flake = project::root().join("flake.nix");
+    let expr = format!("(import {}).inputs", flake.display());
+    let out = cmd!(sh, "nix-instantiate --eval --strict --json --store {STORE} -E {expr}")
+        .quiet()
+        .ignore_status()
+        .output()?;
+    if !out.status.success() {
+        return Err(anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim()))
+            .context("reading flake.nix's inputs")
+            .stage(Stage::Test);
+    }
+    serde_json::from_slice(&out.stdout).context("flake.nix's inputs as JSON").stage(Stage::Test)
+}
+
+/// The `original` a flake.lock node records for a `github:OWNER/REPO[/REF]`
+/// input URL, or None for another kind of URL.
+fn github_original(url: &str) -> Option<Value> {
+    let rest = url.strip_prefix("github:")?;
+    let mut parts = rest.splitn(3, '/');
+    let (owner, repo, reference) = (parts.next()?, parts.next()?, parts.next());
+    let mut o = json!({ "type": "github", "owner": owner, "repo": repo });
+    if let Some(r) = reference {
+        o["ref"] = json!(r);
+    }
+    Some(o)
+}
+
+/// Whether @lock (flake.lock's text) locks exactly the @inputs of flake.nix,
+/// each at a full revision with a NAR hash, as `nix flake lock` writes it:
+/// the pins (`name rev date`), or the problems.
+fn lock_matches(inputs: &Value, lock: &str) -> Result<Vec<String>, Vec<String>> {
+    let lock: Value = serde_json::from_str(lock).map_err(|e| vec![format!("not JSON: {e}")])?;
+    let mut problems = Vec::new();
+    if lock["version"] != json!(7) {
+        problems.push(format!("version {}, where Nix 2.26 writes 7", lock["version"]));
+    }
+    let root = lock["root"].as_str().unwrap_or("");
+    let locked_inputs = lock["nodes"][root]["inputs"].as_object().cloned().unwrap_or_default();
+    let wanted = inputs.as_object().cloned().unwrap_or_default();
+    let mut pins = Vec::new();
+    for name in wanted.keys().filter(|k| !locked_inputs.contains_key(*k)) {
+        problems.push(format!("input `{name}` is not locked"));
+    }
+    for (name, node_name) in &locked_inputs {
+        let Some(input) = wanted.get(name) else {
+            problems.push(format!("`{name}` is locked but flake.nix has no such input"));
+            continue;
+        };
+        let node = &lock["nodes"][node_name.as_str().unwrap_or("")];
+        let url = input["url"].as_str().unwrap_or("");
+        match github_original(url) {
+            Some(o) if node["original"] == o => {}
+            Some(o) => problems.push(format!("`{name}`: flake.nix says {o}, the lock {}", node["original"])),
+            None => problems.push(format!("`{name}`: {url:?} is not a github: URL, which this check reads")),
+        }
+        let locked = &node["locked"];
+        let rev = locked["rev"].as_str().unwrap_or("");
+        if rev.len() != 40 || !rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            problems.push(format!("`{name}`: rev {rev:?} is not a full commit id"));
+        }
+        let hash = locked["narHash"].as_str().unwrap_or("");
+        if !(hash.len() == 51 && hash.starts_with("sha256-") && hash.ends_with('=')) {
+            problems.push(format!("`{name}`: narHash {hash:?} is not a SHA-256 in SRI form"));
+        }
+        for key in ["owner", "repo"] {
+            if locked[key] != node["original"][key] {
+                problems.push(format!("`{name}`: locked {key} {} is not the original's", locked[key]));
+            }
+        }
+        match locked["lastModified"].as_i64() {
+            Some(t) => pins.push(format!("{name} {} of {}", &rev[..rev.len().min(12)], day(t))),
+            None => problems.push(format!("`{name}`: no lastModified")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(pins)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The UTC day of a Unix time, as YYYY-MM-DD (civil-from-days, H. Hinnant).
+fn day(t: i64) -> String {
+    let z = t.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Nix's own verdict on the lock: `nix flake lock --no-update-lock-file
+/// --offline` on a copy of flake.nix and flake.lock, which fails (it would
+/// have to fetch) unless the lock holds every input flake.nix declares.
+fn lock_check(sh: &Shell, nix: &NixRoot) -> anyhow::Result<String> {
+    let dir = project::root().join("target/nix-lock-check");
+    let store = dir.join("store");
+    let flake = dir.join("flake");
+    let _ = std::fs::remove_dir_all(&flake);
+    std::fs::create_dir_all(&flake)?;
+    for f in ["flake.nix", LOCK] {
+        std::fs::copy(project::root().join(f), flake.join(f)).with_context(|| format!("copying {f}"))?;
+    }
+    let program = nix.nix();
+    let url = format!("path:{}", flake.display());
+    let out = cmd!(sh, "{program} --store {store} flake lock --offline --no-update-lock-file {url}")
+        .env("NIX_CONFIG", "experimental-features = nix-command flakes\nbuild-users-group =")
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .quiet()
+        .ignore_status()
+        .output()?;
+    if !out.status.success() {
+        return Err(anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim()))
+            .context(format!("{} says {LOCK} does not lock flake.nix", program.display()))
+            .stage(Stage::Test);
+    }
+    Ok(format!("Nix 2.26 takes {LOCK} as it is (`nix flake lock --offline --no-update-lock-file`)"))
 }
 
 /// A Nix >= 2.18 and nixpkgs' lib as tools/nix-chroot.sh lays them out.
@@ -132,6 +278,9 @@ impl NixRoot {
     fn nix_instantiate(&self) -> PathBuf {
         self.dir.join("netspec-nix-instantiate")
     }
+    fn nix(&self) -> PathBuf {
+        self.dir.join("netspec-nix")
+    }
     fn lib(&self) -> PathBuf {
         self.dir.join("opt/nixpkgs-lib/lib")
     }
@@ -140,6 +289,8 @@ impl NixRoot {
         let (nix, lib) = (self.nix_instantiate(), self.lib());
         let what = if !nix.is_file() {
             nix
+        } else if !self.nix().is_file() {
+            self.nix()
         } else if !lib.join("default.nix").is_file() {
             lib
         } else {
@@ -484,6 +635,41 @@ mod tests {
         summary(bad, Err(&["armv4: arm-embedded elaborates to arm-none, which is not in lib.platforms.linux"]));
         summary(r#"{"archs":{},"problems":[]}"#, Err(&[r#"no arches in {"archs":{},"problems":[]}"#]));
         summary(r#"{"archs":{}}"#, Err(&[r#"no `problems` list in {"archs":{}}"#]));
+    }
+
+    const LOCK_TEXT: &str = r#"{
+  "nodes": {
+    "nixpkgs": {
+      "locked": { "lastModified": 1791031588, "narHash": "sha256-/FGDr01siZ8txrVzkOz6CYjiz0XR27JuVJP+aWchi4s=",
+        "owner": "NixOS", "repo": "nixpkgs", "rev": "825e2028c29b702a4a5f085f08095d12099784f2", "type": "github" },
+      "original": { "owner": "NixOS", "ref": "nixos-26.05", "repo": "nixpkgs", "type": "github" }
+    },
+    "root": { "inputs": { "nixpkgs": "nixpkgs" } }
+  },
+  "root": "root",
+  "version": 7
+}"#;
+
+    #[test]
+    fn a_lock_must_pin_each_input_of_flake_nix() {
+        let inputs = json!({ "nixpkgs": { "url": "github:NixOS/nixpkgs/nixos-26.05" } });
+        assert_eq!(lock_matches(&inputs, LOCK_TEXT), Ok(vec!["nixpkgs 825e2028c29b of 2026-10-03".to_string()]));
+        let moved = json!({ "nixpkgs": { "url": "github:NixOS/nixpkgs/nixos-26.11" } });
+        let err = lock_matches(&moved, LOCK_TEXT).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(err[0].contains("nixos-26.11"), "{err:?}");
+        let more = json!({ "nixpkgs": inputs["nixpkgs"], "flake-utils": { "url": "github:numtide/flake-utils" } });
+        assert_eq!(lock_matches(&more, LOCK_TEXT).unwrap_err(), vec!["input `flake-utils` is not locked".to_string()]);
+        let fake = LOCK_TEXT.replace("/FGDr01siZ8txrVzkOz6CYjiz0XR27JuVJP+aWchi4s=", "x").replace("825e2028c29b", "abc");
+        assert_eq!(lock_matches(&inputs, &fake).unwrap_err().len(), 2);
+        assert!(lock_matches(&inputs, "{").is_err());
+    }
+
+    #[test]
+    fn days_are_utc_civil_dates() {
+        assert_eq!(day(0), "1970-01-01");
+        assert_eq!(day(951_782_400), "2000-02-29");
+        assert_eq!(day(1_791_031_588), "2026-10-03");
     }
 
     /// The check itself; it needs Nix, which tools/bootstrap.sh installs.
