@@ -412,6 +412,7 @@ static unsigned int closed_tokens[16], nclosed;
 /* Counts of what the guards did, for the final check. */
 static unsigned long n_rejected, n_invalidated, n_respecialized;
 static unsigned long n_closed_live, n_dead_epipe, n_so_adu_used;
+static unsigned long n_bound_by_failed;
 static unsigned long n_forks, n_child_sends, n_dups;
 
 static struct inst_model *inst_of(int t)
@@ -1611,13 +1612,33 @@ static int send_trip(struct inst_model *m)
 }
 
 /*
+ * After a send through instance m respecialized it: a respecialization for
+ * an unbound socket (connect(AF_UNSPEC) unbinds one) binds it first, as
+ * send() would, and records the port it got
+ * (netspec_udp4_respecialize()), also when the send then fails (EFAULT
+ * from its buffer).  Returns whether it bound the socket.
+ */
+static int respecialized_bound(struct inst_model *m)
+{
+	struct sk_state st = *sock_state(m->sock);
+	int k = sock_slot(m->sock);
+
+	if (m->rec.sport || k < 0 || fds[k].v6)
+		return 0;
+	m->rec.sport = sock_port(k);
+	if (!st.sport) {
+		st.sport = m->rec.sport;
+		sock_set_state(m->sock, &st);
+	}
+	return 1;
+}
+
+/*
  * After a send through instance m went out: its socket has a port, as
  * send() binds an unbound socket before it sends, and a token's datagrams
- * are those send() would build (netspec.rst).  A respecialization for an
- * unbound socket (connect(AF_UNSPEC) unbinds one) records the port the
- * socket has once bound.
+ * are those send() would build (netspec.rst).
  */
-static void sent_bound(struct inst_model *m, int trip, long r)
+static void sent_bound(struct inst_model *m, long r)
 {
 	struct sk_state st = *sock_state(m->sock);
 	int k = sock_slot(m->sock);
@@ -1626,8 +1647,6 @@ static void sent_bound(struct inst_model *m, int trip, long r)
 		return;
 	st.sport = sock_port(k);
 	sock_set_state(m->sock, &st);
-	if (trip == 2)
-		m->rec.sport = st.sport;
 	if (!st.sport)
 		model_fail(r, "the socket is still unbound after a send: the datagram left from port 0, where send() binds a port first");
 }
@@ -1723,6 +1742,8 @@ static void op_send(struct op *o)
 	if (want == ANY)
 		trip = send_trip(m);
 	r = my_syscall4(__NR_customized_send, token_raw, buf, len, flags_raw);
+	if (trip == 2 && respecialized_bound(m) && r < 0)
+		n_bound_by_failed++;
 	if (judge(o, r, want)) {
 		/* A batch sends its messages in order until one fails. */
 		q = batch && r > 0 ? udivmod(r, adu, &rem) : 1;
@@ -1734,7 +1755,7 @@ static void op_send(struct op *o)
 			m->sends += n;
 			/* the first message went through the generic path */
 			m->fallbacks += trip == 1;
-			sent_bound(m, trip, r);
+			sent_bound(m, r);
 		}
 		sent += n;
 		n_batch_sent += batch ? n : 0;
@@ -2724,9 +2745,9 @@ int main(void)
 	kt_line("# fuzz: customizes ok %lu, datagrams sent %lu (%lu in batches, %lu by forked children), received %lu, from port 0 %lu",
 		customized, sent, n_batch_sent, n_child_sends, received,
 		n_port0);
-	kt_line("# fuzz: guards: trips of rejected changes %lu, invalidations at a send %lu, respecializations at a send %lu, instances killed by a close %lu, EPIPE of their tokens %lu; customizes that took SO_ADU %lu",
-		n_rejected, n_invalidated, n_respecialized, n_closed_live,
-		n_dead_epipe, n_so_adu_used);
+	kt_line("# fuzz: guards: trips of rejected changes %lu, invalidations at a send %lu, respecializations at a send %lu (of an unbound socket, by a send that then failed: %lu), instances killed by a close %lu, EPIPE of their tokens %lu; customizes that took SO_ADU %lu",
+		n_rejected, n_invalidated, n_respecialized, n_bound_by_failed,
+		n_closed_live, n_dead_epipe, n_so_adu_used);
 	kt_line("# fuzz: descriptors: tokens held at the end %d, dup()s of a token %lu, forks %lu",
 		nlive, n_dups, n_forks);
 

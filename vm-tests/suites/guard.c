@@ -247,6 +247,46 @@ static void test_socket_policies(void)
 	close(gfd);
 }
 
+/*
+ * A respecialization binds an unbound socket before the message is copied,
+ * as send() would: a send that then faults leaves the instance specialized
+ * for the port the socket got, so the next send finds nothing changed.
+ */
+static void test_respecialize_then_fault(void)
+{
+	struct sockaddr_in none = { 0 }, sin = { 0 };	/* 0: AF_UNSPEC */
+	socklen_t len = sizeof(sin);
+	struct netspec_customize c;
+	struct netspec_info i;
+	long fd, t, dis, fault;
+
+	fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+	c = netspec_udp_to_ipv4(fd, ADU, net_htonl(LOOPBACK), net_htons(port));
+	c.policy[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_RESPECIALIZE;
+	t = netspec_customize(&c);
+	dis = net_connect(fd, &none, sizeof(none));	/* unbinds its port */
+	fault = netspec_send(t, NULL, ADU, 0);
+	i = netspec_info_of(t);
+	net_getsockname(fd, &sin, &len);
+	kt_result(t > 0 && c.path == NETSPEC_PATH_UDP4 && dis == 0 &&
+		  fault == -EFAULT && i.trips == 1 &&
+		  i.path == NETSPEC_PATH_UDP4 && sin.sin_port,
+		  "a_respecialization_binds_before_its_send_faults",
+		  "token %ld path %u, disconnect %s, send %s, trips %llu path %u port %u",
+		  t, c.path, errname(dis), errname(fault), i.trips, i.path,
+		  net_htons(sin.sin_port));
+	kt_result(delivers(t) && netspec_info_of(t).trips == 1 &&
+		  netspec_info_of(t).sends == 1 &&
+		  netspec_info_of(t).fallbacks == 0 &&
+		  netspec_info_of(t).path == NETSPEC_PATH_UDP4,
+		  "after_a_faulting_respecialization_the_next_send_keeps_it",
+		  "trips %llu sends %llu fallbacks %llu path %u",
+		  netspec_info_of(t).trips, netspec_info_of(t).sends,
+		  netspec_info_of(t).fallbacks, netspec_info_of(t).path);
+	netspec_cancel(t);
+	close(fd);
+}
+
 static void test_policy_values(void)
 {
 	struct netspec_customize c;
@@ -282,7 +322,7 @@ int main(void)
 {
 	int size = 8 << 20;
 
-	kt_plan(1, 14);
+	kt_plan(1, 16);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0 || net_setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &size,
@@ -294,6 +334,7 @@ int main(void)
 	test_close();
 	test_close_during_send();
 	test_socket_policies();
+	test_respecialize_then_fault();
 	test_policy_values();
 	return kt_exit_status();
 }
