@@ -4,7 +4,8 @@
  * (net.netspec.max_versions), eviction by CLOCK (second chance: a version
  * used since the hand passed it is passed over once) to the generic path
  * with no datagram lost, a lowered bound taking effect at once, a bound of
- * zero, and closing tokens freeing instances; each user's share of the
+ * zero, an evicted instance taking a free version again on a later send,
+ * and closing tokens freeing instances; each user's share of the
  * versions (net.netspec.max_versions_per_user), counted for the owner of a
  * user namespace whatever ids it maps.
  */
@@ -146,6 +147,71 @@ static void write_id_map(pid_t pid, const char *file, const char *map)
  * Nothing sends meanwhile: no version is marked used, so each hand takes
  * the first in its list.
  */
+/*
+ * An evicted instance is specialized again by a later send, a second after
+ * its eviction at the earliest, and only into a free version: a reclaim
+ * evicts nobody.  An instance its guard demoted is not reclaimed.
+ */
+static void test_reclaim(int rx, int a, int b, int d)
+{
+	struct netspec_customize c;
+	unsigned long long ev0;
+	int t0, t1, t2, tos = 0x10;
+
+	write_text(SYSCTL, "1");
+	c = netspec_udp_connected(a, ADU);
+	t0 = netspec_customize(&c);
+	c = netspec_udp_connected(b, ADU);
+	t1 = netspec_customize(&c);
+	/* A free version, but a's eviction is not a second old. */
+	write_text(SYSCTL, "2");
+	ev0 = evictions();
+	kt_result(t0 > 0 && t1 > 0 && path_of(t1) == NETSPEC_PATH_UDP4 &&
+		  delivers(t0, rx, 8) && path_of(t0) == NETSPEC_PATH_GENERIC,
+		  "an_evicted_instance_is_not_reclaimed_within_a_second",
+		  "tokens %d %d paths a=%u b=%u", t0, t1, path_of(t0),
+		  path_of(t1));
+	/* A second later, with no version free. */
+	c = netspec_udp_connected(d, ADU);
+	c.policy[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE;
+	t2 = netspec_customize(&c);
+	net_sleep_ms(1100);
+	kt_result(t2 > 0 && path_of(t2) == NETSPEC_PATH_UDP4 &&
+		  delivers(t0, rx, 9) && path_of(t0) == NETSPEC_PATH_GENERIC &&
+		  path_of(t1) == NETSPEC_PATH_UDP4 &&
+		  path_of(t2) == NETSPEC_PATH_UDP4 && evictions() == ev0,
+		  "a_reclaim_evicts_nobody",
+		  "paths a=%u b=%u d=%u, evictions +%llu", path_of(t0),
+		  path_of(t1), path_of(t2), evictions() - ev0);
+	/* d's guard invalidates it, which frees a version: the next send
+	 * through a reclaims it.
+	 */
+	tos = net_setsockopt(d, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	kt_result(tos == 0 && delivers(t2, rx, 10) &&
+		  path_of(t2) == NETSPEC_PATH_GENERIC &&
+		  delivers(t0, rx, 11) && path_of(t0) == NETSPEC_PATH_UDP4 &&
+		  delivers(t0, rx, 12) && path_of(t1) == NETSPEC_PATH_UDP4 &&
+		  evictions() == ev0,
+		  "an_evicted_instance_takes_a_free_version_on_a_later_send",
+		  "setsockopt %s, paths a=%u b=%u d=%u, evictions +%llu",
+		  errname(tos), path_of(t0), path_of(t1), path_of(t2),
+		  evictions() - ev0);
+	/* Reclaimed, a's guard is back: the reject policy refuses again. */
+	tos = 0x10;
+	kt_result(net_setsockopt(a, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) ==
+		  -EBUSY, "a_reclaimed_instance_guards_again", "path %u",
+		  path_of(t0));
+	/* A guard's demotion is for good, versions free or not. */
+	netspec_cancel(t1);
+	net_sleep_ms(1100);
+	kt_result(delivers(t2, rx, 13) && path_of(t2) == NETSPEC_PATH_GENERIC,
+		  "an_invalidated_instance_is_never_reclaimed", "path %u",
+		  path_of(t2));
+	netspec_cancel(t0);
+	netspec_cancel(t2);
+	write_text(SYSCTL, "256");
+}
+
 static void test_shares(unsigned short port)
 {
 	int fd[11], t[11] = { 0 }, i, st = -1;
@@ -264,7 +330,7 @@ int main(void)
 	int rx, a, b, d, ta, tb, td, t0, t1;
 	unsigned short port;
 
-	kt_plan(1, 20);
+	kt_plan(1, 25);
 	net_if_up("lo");
 	rx = net_udp_receiver(LOOPBACK, &port);
 	if (rx < 0) {
@@ -353,6 +419,7 @@ int main(void)
 	netspec_cancel(ta);
 	netspec_cancel(tb);
 	netspec_cancel(td);
+	test_reclaim(rx, a, b, d);
 	test_shares(port);
 	kt_result(netspec_nl_count_pid(getpid()) == 0,
 		  "closing_the_tokens_frees_every_instance",
