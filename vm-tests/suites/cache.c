@@ -138,16 +138,6 @@ static void write_id_map(pid_t pid, const char *file, const char *map)
 }
 
 /*
- * Four versions, a share of two.  Free versions are anyone's; once they
- * are taken, a user below its share evicts a user over its share, with
- * nobody over takes the namespace's oldest unused version, a user at its
- * share evicts only its own, and the ids mapped into a user namespace
- * count as its owner.  Where the namespace's hand does not pick, its pick
- * would be another version, so those steps fail on a global clock alone.
- * Nothing sends meanwhile: no version is marked used, so each hand takes
- * the first in its list.
- */
-/*
  * An evicted instance is specialized again by a later send, a second after
  * its eviction at the earliest, and only into a free version: a reclaim
  * evicts nobody.  An instance its guard demoted is not reclaimed.
@@ -157,6 +147,7 @@ static void test_reclaim(int rx, int a, int b, int d)
 	struct netspec_customize c;
 	unsigned long long ev0;
 	int t0, t1, t2, tos = 0x10;
+	long so;
 
 	write_text(SYSCTL, "1");
 	c = netspec_udp_connected(a, ADU);
@@ -186,18 +177,17 @@ static void test_reclaim(int rx, int a, int b, int d)
 	/* d's guard invalidates it, which frees a version: the next send
 	 * through a reclaims it.
 	 */
-	tos = net_setsockopt(d, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
-	kt_result(tos == 0 && delivers(t2, rx, 10) &&
+	so = net_setsockopt(d, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	kt_result(so == 0 && delivers(t2, rx, 10) &&
 		  path_of(t2) == NETSPEC_PATH_GENERIC &&
 		  delivers(t0, rx, 11) && path_of(t0) == NETSPEC_PATH_UDP4 &&
 		  delivers(t0, rx, 12) && path_of(t1) == NETSPEC_PATH_UDP4 &&
 		  evictions() == ev0,
 		  "an_evicted_instance_takes_a_free_version_on_a_later_send",
 		  "setsockopt %s, paths a=%u b=%u d=%u, evictions +%llu",
-		  errname(tos), path_of(t0), path_of(t1), path_of(t2),
+		  errname(so), path_of(t0), path_of(t1), path_of(t2),
 		  evictions() - ev0);
 	/* Reclaimed, a's guard is back: the reject policy refuses again. */
-	tos = 0x10;
 	kt_result(net_setsockopt(a, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) ==
 		  -EBUSY, "a_reclaimed_instance_guards_again", "path %u",
 		  path_of(t0));
@@ -212,6 +202,16 @@ static void test_reclaim(int rx, int a, int b, int d)
 	write_text(SYSCTL, "256");
 }
 
+/*
+ * Four versions, a share of two.  Free versions are anyone's; once they
+ * are taken, a user below its share evicts a user over its share, with
+ * nobody over takes the namespace's oldest unused version, a user at its
+ * share evicts only its own, and the ids mapped into a user namespace
+ * count as its owner.  Where the namespace's hand does not pick, its pick
+ * would be another version, so those steps fail on a global clock alone.
+ * Nothing sends meanwhile: no version is marked used, so each hand takes
+ * the first in its list.
+ */
 static void test_shares(unsigned short port)
 {
 	int fd[11], t[11] = { 0 }, i, st = -1;
