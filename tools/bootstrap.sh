@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	build-essential bc bison flex libssl-dev libelf-dev cpio kmod rsync git perl python3 xz-utils patch
 	gcc-arm-linux-gnueabi gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
-	libclang-dev nix-bin python3-ply python3-git python3-pip
+	libclang-dev nix-bin debootstrap python3-ply python3-git python3-pip
 	qemu-system-arm qemu-system-x86 qemu-system-misc
 	fonts-dejavu-core
 )
@@ -55,4 +55,26 @@ fi
 if ! command -v cargo >/dev/null; then
 	echo "bootstrap: cargo not found; install Rust (rustup or your distribution's cargo) and re-run" >&2
 	exit 1
+fi
+
+# nix-check's evaluation of the flake needs Nix >= 2.18 and nixpkgs' real lib
+# (Debian 12's Nix is 2.8): tools/nix-chroot.sh makes both from Debian trixie
+# (about 75 s and 600 MB, once) when a tarball of nixpkgs' lib is at hand:
+# $NETSPEC_NIXPKGS_LIB, else the workplace's shared folder beside the checkout.
+nix_root=${NETSPEC_NIX_ROOT:-/srv/netspec-nix}
+lib_tarball=${NETSPEC_NIXPKGS_LIB:-}
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "$lib_tarball" ]; then
+	for f in "$here"/../shared/nix/nixpkgs-lib-*.tar.xz /work/shared/nix/nixpkgs-lib-*.tar.xz; do
+		[ -f "$f" ] && lib_tarball=$f && break
+	done
+fi
+if [ -x "$nix_root/netspec-nix" ]; then
+	echo "bootstrap: Nix 2.26 and nixpkgs' lib in $nix_root"
+elif [ -z "$lib_tarball" ]; then
+	echo "bootstrap: no nixpkgs lib tarball (set NETSPEC_NIXPKGS_LIB); nix-check will skip the evaluation with Nix 2.26" >&2
+elif [ "$(id -u)" -ne 0 ]; then
+	echo "bootstrap: run as root to make $nix_root (Nix 2.26) from $lib_tarball" >&2
+else
+	NETSPEC_NIX_ROOT=$nix_root bash "$here/tools/nix-chroot.sh" "$lib_tarball"
 fi

@@ -11,8 +11,11 @@
 //! Linux arch, and `nix flake lock --offline --no-update-lock-file`: Nix's
 //! own verdict that flake.lock pins every input of flake.nix.  flake.lock
 //! is also compared with flake.nix's inputs everywhere, without that Nix.
-//! Everything that needs nixpkgs (the builds, the VM checks, the NixOS test)
-//! only a networked Nix checks: `nix flake check`.
+//! With that Nix too, the flake is evaluated against nixpkgs' lib and a
+//! stand-in for its package set (nix/standin/, the `standin` module):
+//! `nix flake check --no-build --all-systems` and more.  What needs nixpkgs
+//! itself (the builds, the VM checks, the NixOS test) only a networked Nix
+//! checks: `nix flake check`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +28,8 @@ use crate::arch::{Arch, RunEnd, ARCHES};
 use crate::kernel::{self, Profile};
 use crate::{base, project};
 use crate::{Stage, StageExt};
+
+mod standin;
 
 /// The base the flake builds (nix/kernel.nix); base-specific fragments follow it.
 const FLAKE_BASE: &str = "6.12";
@@ -75,6 +80,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .join(" ")
             ),
             Some(why) => println!("would skip {PLATFORM_CHECK}: {why}"),
+        }
+        match nix.missing() {
+            None => println!(
+                "would run: {} flake check --no-build --all-systems --override-input nixpkgs <nix/standin with nixpkgs' lib>, \
+                 then nix eval of every drvPath, of nixosModules.default and of armv4's old crossSystem",
+                nix.nix().display()
+            ),
+            Some(_) => println!("would skip the flake's evaluation against nix/standin"),
         }
         return Ok(());
     }
@@ -134,8 +147,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => {
             println!("nix-check: {}", platform_check(&sh, &nix)?);
             println!("nix-check: {}", lock_check(&sh, &nix)?);
+            let series: Vec<String> = want["patches"][FLAKE_BASE]
+                .as_array()
+                .map(|a| a.iter().filter_map(|p| p["name"].as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            for line in standin::check(&sh, &nix, &series)? {
+                println!("nix-check: {line}");
+            }
         }
-        Some(why) => println!("nix-check: skipped {PLATFORM_CHECK} and Nix's own check of {LOCK}: {why}"),
+        Some(why) => println!(
+            "nix-check: skipped {PLATFORM_CHECK}, Nix's own check of {LOCK} and the flake's evaluation against \
+             nix/standin: {why}"
+        ),
     }
     Ok(())
 }
