@@ -168,11 +168,15 @@ pub fn build_with(
         }
     }
     let _lock = if dry_run { None } else { Some(build_lock()?) };
+    // Declared after the lock, so dropped before it: the fixes are out of
+    // the tree before another build may start.
+    let fixes = crate::fixes::apply(sh, base.name, arch.name, &tree, dry_run)?;
     let target = arch.image_target;
     let started = std::time::Instant::now();
     run_or_print(dry_run, make(sh, arch, &out, &jobs).arg(target))
         .with_context(|| format!("building {} for {} on {}", target, arch.name, base.name))
         .stage(Stage::Build)?;
+    fixes.finish()?;
     if !dry_run {
         eprintln!(
             "kernel {} {} {}: built in {:.0?}",
@@ -183,6 +187,18 @@ pub fn build_with(
         );
     }
     Ok(out.join(arch.image_path))
+}
+
+/// The build lock if no build holds it now (see [`build_lock`]).
+pub fn build_lock_if_free() -> anyhow::Result<Option<std::fs::File>> {
+    let path = project::root().join("target/build/.lock");
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
 }
 
 /// One kernel build at a time on this machine: two `make -j` runs on two

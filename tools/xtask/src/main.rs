@@ -9,6 +9,7 @@ mod base;
 mod bench;
 mod ci;
 mod debian;
+mod fixes;
 mod gen;
 mod guest;
 mod kernel;

@@ -54,6 +54,9 @@ pub fn ensure(
     if let Some(op) = crate::series::replay::in_progress(base) {
         return Err(anyhow::anyhow!("{op}")).stage(Stage::Patch);
     }
+    if tree.join(".git").exists() && !dry_run {
+        crate::fixes::take_out(sh, base.name, &tree)?;
+    }
     if !tree.join(".git").exists() {
         import(sh, base, source, &tree, dry_run)?;
         if dry_run {
@@ -127,6 +130,7 @@ pub fn ensure_imported(sh: &Shell, base: &Base, dry_run: bool) -> anyhow::Result
     }
     if !dry_run {
         no_background_gc(sh, &tree)?;
+        crate::fixes::take_out(sh, base.name, &tree)?;
     }
     Ok(tree)
 }
