@@ -3,27 +3,35 @@
 # (4.4 GB) cannot be brought.  `lib` is nixpkgs' real lib (the chroot's
 # /opt/nixpkgs-lib, from tools/nix-chroot.sh); everything below is ours.
 #
-# What it keeps of nixpkgs, so that an evaluation that passes here would not
-# be refused there for the same reasons:
+# What it copies of nixpkgs, so that the flake meets these checks here as it
+# would there (and only these):
 # - the platforms: lib.systems.elaborate of the local system and of each
-#   pkgsCross example (lib.systems.examples), with buildPackages for cross sets;
+#   pkgsCross example (lib.systems.examples), with buildPackages for cross
+#   sets; the lib is the one nix-chroot.sh installs (26.11pre), not the
+#   pinned 26.05's;
 # - check-meta's platform check: a package whose meta.platforms/badPlatforms
 #   exclude its host platform (lib.meta.availableOn) fails when its drvPath or
 #   outPath is forced, as stdenv.mkDerivation's lib.extendDerivation does it;
 # - the cross compiler's libc: glibc (meta.platforms = platforms.linux) for the
 #   host platform, a dependency of stdenv.cc, as in nixpkgs' cross stdenv;
-# - the argument lists of linuxManualConfig (manual-config.nix), applyPatches,
-#   writeText, runCommand(CC), mkShell, linuxPackagesFor (an extensible set)
-#   and testers.runNixOSTest (nodes evaluated with lib.evalModules), and
-#   buildLinux's (generic.nix) `kernelPatches`/`features`/`randstructSeed`
-#   overrides, with each patch's extraStructuredConfig merged into the config;
+# - the argument lists of linuxManualConfig (as manual-config.nix had them
+#   before nixpkgs PR 423933: no `pname` argument, no `modules` output, no
+#   structured attrs), applyPatches, writeText, runCommand(CC), mkShell and
+#   linuxPackagesFor (an extensible set); buildLinux's (generic.nix)
+#   `kernelPatches`/`features`/`randstructSeed` overrides, with each patch's
+#   extraStructuredConfig (kernel-typed values only) merged into the config;
+# - testers.runNixOSTest: the test is a module with `name`, `nodes` and
+#   `testScript` only (an unknown attribute fails), and each node is
+#   evaluated with lib.evalModules on nixos.nix;
 # - derivations: every attribute but passthru and meta goes to
 #   builtins.derivation, so inputs are real dependencies (paths are copied to
 #   the store, derivations become their output paths).
 #
 # What it does not keep: builders (nothing here can be built), versions and
-# hashes of the packages (placeholders), and every package the flake does not
-# name.  nix-check says so when it runs.
+# hashes of the packages (placeholders; which kernels 26.05 carries was not
+# checked, and its default linuxPackages is likely newer than 6.12), the rest
+# of check-meta (broken, unfree, insecure), and every package the flake does
+# not name.  The README says so.
 {
   lib,
   localSystem,
@@ -170,6 +178,8 @@ let
     }:
     let
       isModular = (config.CONFIG_MODULES or null) == "y";
+      # 26.05's lib gives every platform a linux-kernel; the 26.11pre lib
+      # here gives none, and nix/kernel.nix relies on neither.
       kernelConf = stdenv.hostPlatform.linux-kernel or { target = "vmlinux"; };
     in
     stdenv.mkDerivation (
@@ -239,7 +249,13 @@ let
     }:
     let
       structured = lib.concatMap (
-        p: lib.mapAttrsToList (k: v: "${k} ${v.tristate or "?"}") (p.extraStructuredConfig or { })
+        p:
+        lib.mapAttrsToList (
+          k: v:
+          "${k} ${
+            v.tristate or (throw "kernel patch ${p.name}: extraStructuredConfig.${k} is not a lib.kernel value")
+          }"
+        ) (p.extraStructuredConfig or { })
       ) kernelPatches;
       configfile = stdenv.mkDerivation {
         pname = "linux-config";
@@ -388,11 +404,23 @@ let
     testers.runNixOSTest =
       test:
       let
-        t = if lib.isFunction test then test { } else test;
+        t =
+          (lib.evalModules {
+            modules = [
+              {
+                options = {
+                  name = lib.mkOption { type = lib.types.str; };
+                  nodes = lib.mkOption { type = lib.types.attrsOf lib.types.deferredModule; };
+                  testScript = lib.mkOption { type = lib.types.either lib.types.str (lib.types.functionTo lib.types.str); };
+                };
+              }
+              test
+            ];
+          }).config;
         nodes = lib.mapAttrs (_: evalNixOS) t.nodes;
       in
       runCommandWith stdenv "vm-test-run-${t.name}" {
-        inherit (t) testScript;
+        testScript = if lib.isFunction t.testScript then t.testScript { inherit nodes; } else t.testScript;
         nodes = lib.mapAttrsToList (_: n: n.config.system.build.toplevel) nodes;
         passthru = { inherit nodes; };
       } "exit 1";
