@@ -15,8 +15,12 @@ use xshell::{cmd, Shell};
 use crate::project;
 use crate::{Stage, StageExt};
 
+fn base_dir(base: &str) -> PathBuf {
+    project::root().join("kernel-fixes").join(base)
+}
+
 pub fn dir(base: &str, arch: &str) -> PathBuf {
-    project::root().join("kernel-fixes").join(base).join(arch)
+    base_dir(base).join(arch)
 }
 
 /// The fixes of a base and arch, in name order.
@@ -117,7 +121,7 @@ impl Drop for Applied<'_> {
 /// kill runs no destructor) left in its work tree, unless a build is
 /// running now.
 pub fn take_out(sh: &Shell, base: &str, tree: &Path) -> anyhow::Result<()> {
-    let Ok(entries) = std::fs::read_dir(project::root().join("kernel-fixes").join(base)) else {
+    let Ok(entries) = std::fs::read_dir(base_dir(base)) else {
         return Ok(());
     };
     let mut arches: Vec<String> = entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into()).collect();

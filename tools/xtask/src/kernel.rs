@@ -189,11 +189,17 @@ pub fn build_with(
     Ok(out.join(arch.image_path))
 }
 
-/// The build lock if no build holds it now (see [`build_lock`]).
-pub fn build_lock_if_free() -> anyhow::Result<Option<std::fs::File>> {
+/// The lock file of [`build_lock`], open, and its path.
+fn open_build_lock() -> anyhow::Result<(std::fs::File, PathBuf)> {
     let path = project::root().join("target/build/.lock");
     std::fs::create_dir_all(path.parent().unwrap())?;
     let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    Ok((file, path))
+}
+
+/// The build lock if no build holds it now (see [`build_lock`]).
+pub fn build_lock_if_free() -> anyhow::Result<Option<std::fs::File>> {
+    let (file, path) = open_build_lock()?;
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -205,19 +211,12 @@ pub fn build_lock_if_free() -> anyhow::Result<Option<std::fs::File>> {
 /// cores each take twice as long and can exhaust memory. The lock is held
 /// until the returned file is dropped.
 fn build_lock() -> anyhow::Result<std::fs::File> {
-    let path = project::root().join("target/build/.lock");
-    std::fs::create_dir_all(path.parent().unwrap())?;
-    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!("kernel: waiting for another kernel build ({})", path.display());
-            file.lock().with_context(|| format!("locking {}", path.display()))?;
-        }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(e).with_context(|| format!("locking {}", path.display()));
-        }
+    if let Some(file) = build_lock_if_free()? {
+        return Ok(file);
     }
+    let (file, path) = open_build_lock()?;
+    eprintln!("kernel: waiting for another kernel build ({})", path.display());
+    file.lock().with_context(|| format!("locking {}", path.display()))?;
     Ok(file)
 }
 

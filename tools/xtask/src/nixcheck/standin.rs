@@ -53,12 +53,25 @@ impl Standin<'_> {
             .ignore_status()
             .output()?)
     }
-    /// The options every command takes: the store under target/, offline,
-    /// the stand-in as the nixpkgs input, the lock left as it is.
+    /// Runs nix; its failure is the step's, with what nix printed.
+    fn run_ok(&self, args: &[String], what: &str) -> anyhow::Result<Output> {
+        let out = self.run(args)?;
+        if !out.status.success() {
+            return Err(anyhow::anyhow!("{}", String::from_utf8_lossy(&out.stderr).trim()))
+                .context(what.to_string())
+                .stage(Stage::Test);
+        }
+        Ok(out)
+    }
+    /// The store under target/ that every command instantiates into.
+    fn store(&self) -> [String; 2] {
+        ["--store".into(), self.dir.join("store").display().to_string()]
+    }
+    /// The options every flake command takes: the store, offline, the
+    /// stand-in as the nixpkgs input, the lock left as it is.
     fn common(&self) -> Vec<String> {
-        [
-            "--store".into(),
-            self.dir.join("store").display().to_string(),
+        let mut args: Vec<String> = self.store().into();
+        args.extend([
             "--offline".into(),
             "--no-write-lock-file".into(),
             "--override-input".into(),
@@ -67,8 +80,8 @@ impl Standin<'_> {
             "--option".into(),
             "eval-cache".into(),
             "false".into(),
-        ]
-        .into()
+        ]);
+        args
     }
     fn flake_ref(&self, attr: &str) -> String {
         format!("path:{}#{attr}", self.flake().display())
@@ -86,15 +99,7 @@ impl Standin<'_> {
             "--apply".into(),
             apply.into(),
         ]);
-        let out = self.run(&args)?;
-        if !out.status.success() {
-            return Err(anyhow::anyhow!(
-                "{}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-            .context(format!("evaluating {attr} against the stand-in failed"))
-            .stage(Stage::Test);
-        }
+        let out = self.run_ok(&args, &format!("evaluating {attr} against the stand-in failed"))?;
         let text = String::from_utf8_lossy(&out.stdout);
         serde_json::from_str(&text)
             .with_context(|| format!("nix eval of {attr} did not print JSON:\n{text}"))
@@ -123,17 +128,10 @@ pub(super) fn check(
         "--all-systems".into(),
         format!("path:{}", s.flake().display()),
     ]);
-    let out = s.run(&args)?;
-    if !out.status.success() {
-        return Err(anyhow::anyhow!(
-            "{}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-        .context(
-            "`nix flake check --no-build --all-systems` fails against nixpkgs' lib and nix/standin",
-        )
-        .stage(Stage::Test);
-    }
+    s.run_ok(
+        &args,
+        "`nix flake check --no-build --all-systems` fails against nixpkgs' lib and nix/standin",
+    )?;
     lines.push(
         "`nix flake check --no-build --all-systems` passes against nixpkgs' lib and nix/standin"
             .to_string(),
@@ -207,22 +205,10 @@ fn fragment_inputs(s: &Standin) -> anyhow::Result<String> {
             problems.push(format!("kernel-{} has no configfile", arch.name));
             continue;
         };
-        let args: Vec<String> = vec![
-            "derivation".into(),
-            "show".into(),
-            "--store".into(),
-            s.dir.join("store").display().to_string(),
-            drv.into(),
-        ];
-        let out = s.run(&args)?;
-        if !out.status.success() {
-            return Err(anyhow::anyhow!(
-                "{}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-            .context(format!("nix derivation show {drv}"))
-            .stage(Stage::Test);
-        }
+        let mut args: Vec<String> = vec!["derivation".into(), "show".into()];
+        args.extend(s.store());
+        args.push(drv.into());
+        let out = s.run_ok(&args, &format!("nix derivation show {drv}"))?;
         let shown: Value =
             serde_json::from_slice(&out.stdout).context("nix derivation show printed no JSON")?;
         let mut want: Vec<String> = kernel::fragments(arch, FLAKE_BASE, Profile::Test)
@@ -460,10 +446,9 @@ fn refusal(s: &Standin) -> anyhow::Result<String> {
         s.nixpkgs().join("refusal-check.nix").display(),
         s.flake().display()
     );
-    let args: Vec<String> = vec![
-        "eval".into(),
-        "--store".into(),
-        s.dir.join("store").display().to_string(),
+    let mut args: Vec<String> = vec!["eval".into()];
+    args.extend(s.store());
+    args.extend([
         "--option".into(),
         "eval-cache".into(),
         "false".into(),
@@ -471,7 +456,7 @@ fn refusal(s: &Standin) -> anyhow::Result<String> {
         "--json".into(),
         "--expr".into(),
         expr,
-    ];
+    ]);
     let out = s.run(&args)?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     refusal_verdict(out.status.success(), &stderr)
