@@ -123,6 +123,25 @@ static __attribute__((unused)) long link_addr_up(const char *name,
 	return r ? r : net_if_up(name);
 }
 
+/* The index of interface name (SIOCGIFINDEX), or -errno. */
+static __attribute__((unused)) long link_ifindex(const char *name)
+{
+	struct {
+		char name[16];
+		int ifindex;
+		char pad[20];
+	} ifr;
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), r;
+
+	if (fd < 0)
+		return fd;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.name, name, strlen(name) < 15 ? strlen(name) : 15);
+	r = my_syscall3(__NR_ioctl, fd, 0x8933 /* SIOCGIFINDEX */, &ifr);
+	close(fd);
+	return r ? r : ifr.ifindex;
+}
+
 /* Sets the MTU of interface name (SIOCSIFMTU); 0 or -errno. */
 static __attribute__((unused)) long link_set_mtu(const char *name, int mtu)
 {

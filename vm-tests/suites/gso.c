@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A batch on a specialized UDP instance goes as UDP GSO packets, on
+ * loopback and over a veth pair into another network namespace, with the
+ * device's checksum offload on and off (loopback's cannot be turned off),
+ * for 64-byte and 1 KB ADUs.  The packets leave the device whole where it
+ * segments them and as their segments where the kernel does.
+ *
+ * Each case sends the same messages from one connected socket twice, once
+ * through a reference and once as one batch through the token, and
+ * compares the packets field by field but for the IP ID:
+ *  - against sendmsg() with a UDP_SEGMENT control message of the ADU,
+ *    where that sendmsg() sets DF as send() does (loopback, whose MTU
+ *    takes the whole packet, and IP_PMTUDISC_DO over veth);
+ *  - against as many send() calls where it does not: on a socket in the
+ *    default IP_PMTUDISC_WANT mode, UDP_SEGMENT clears DF on a packet
+ *    longer than the MTU, and the batch keeps send()'s DF.  A GSO packet
+ *    that leaves whole is compared with the sends' headers and payloads.
+ * The IDs: the batch takes one per message, as that many calls would
+ * (UDP_SEGMENT takes one per packet), so a send() after it has the first
+ * segment's ID plus the count.  The receiver must get every message of
+ * both, and that send()'s, whole and in order.  A socket with SO_NO_CHECK,
+ * which UDP_SEGMENT refuses, and an unconnected socket send their batches
+ * one datagram at a time.
+ */
+#include "ktap.h"
+#include "netspec_raw.h"
+#include "net.h"
+#include "text.h"
+#include "capture.h"
+#include "link.h"
+
+#define LOOPBACK 0x7f000001
+#define ADDR_A 0x0a640001	/* 10.100.0.1, the sender's end */
+#define ADDR_B 0x0a640002	/* 10.100.0.2, the receiver's end */
+#define PORT 7788
+#define WARM_PORT 7789
+#define CLONE_NEWNET 0x40000000
+#define SO_NO_CHECK 11
+#define SOL_UDP 17
+#define UDP_SEGMENT 103
+#define SIOCETHTOOL 0x8946
+#define ETHTOOL_STXCSUM 0x17
+#define MAX_SEGS 64
+#define PKTS_MAX 70000
+
+static unsigned char msgs[MAX_SEGS * 1024], got[2048];
+static unsigned char pa[PKTS_MAX], pb[PKTS_MAX];
+static unsigned short rx_port;
+static int rx;
+
+struct gso_iovec {
+	void *base;
+	unsigned long len;
+};
+
+struct gso_msghdr {
+	void *name;
+	int namelen;
+	struct gso_iovec *iov;
+	unsigned long iovlen;
+	void *control;
+	unsigned long controllen;
+	unsigned int flags;
+};
+
+struct gso_cmsg {
+	unsigned long len;
+	int level, type;
+	unsigned short gso_size;
+	unsigned char pad[sizeof(long) - 2];
+};
+
+/* sendmsg() of len bytes of msgs with UDP_SEGMENT gso_size. */
+static long send_segmented(int fd, unsigned long len, unsigned short gso)
+{
+	struct gso_iovec iov = { msgs, len };
+	struct gso_msghdr m;
+	struct gso_cmsg cm;
+
+	memset(&m, 0, sizeof(m));
+	memset(&cm, 0, sizeof(cm));
+	cm.len = sizeof(unsigned long) + 2 * sizeof(int) + sizeof(cm.gso_size);
+	cm.level = SOL_UDP;
+	cm.type = UDP_SEGMENT;
+	cm.gso_size = gso;
+	m.iov = &iov;
+	m.iovlen = 1;
+	m.control = &cm;
+	m.controllen = sizeof(cm);
+	return my_syscall3(__NR_sendmsg, fd, &m, 0);
+}
+
+/* Turns the device's transmit checksum offload on or off (ethtool -K tx). */
+static long set_tx_csum(const char *name, unsigned int on)
+{
+	struct {
+		unsigned int cmd, data;
+	} ev = { ETHTOOL_STXCSUM, on };
+	struct {
+		char name[16];
+		void *data;
+		char pad[24];
+	} ifr;
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), r;
+
+	if (fd < 0)
+		return fd;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.name, name, strlen(name));
+	ifr.data = &ev;
+	r = my_syscall3(__NR_ioctl, fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	return r;
+}
+
+/*
+ * The packets to port that capture socket cap sees until they carry
+ * payload bytes, stored back to back in p with their lengths in lens;
+ * how many, or -errno.
+ */
+static long capture(int cap, unsigned short port, unsigned long payload,
+		    unsigned char *p, long *lens)
+{
+	unsigned long have = 0, at = 0;
+	long n = 0, r;
+
+	while (have < payload && n < MAX_SEGS) {
+		r = cap_next(cap, port, p + at, PKTS_MAX - at);
+		if (r < 28)
+			return r < 0 ? r : -EIO;
+		lens[n++] = r;
+		at += r;
+		have += r - 28;
+	}
+	return have == payload ? n : -EMSGSIZE;
+}
+
+/* Whether the datagram in p (len bytes) is message seq of an ADU. */
+static int is_message(const unsigned char *p, long len, unsigned int adu,
+		      unsigned int seq)
+{
+	static unsigned char want[1024];
+
+	net_fill(want, adu, seq);
+	return len == (long)adu && !memcmp(p, want, adu);
+}
+
+/*
+ * Receives twice n messages of adu bytes from fd, seq..seq+n-1 each time,
+ * then message seq once more; how many were right.
+ */
+static unsigned int receive_twice(int fd, unsigned int adu, unsigned int seq,
+				  unsigned int n)
+{
+	unsigned int i, ok = 0;
+	long r;
+
+	for (i = 0; i < 2 * n + 1; i++) {
+		if (net_wait_readable(fd, 2000) != 1)
+			break;
+		r = net_recvfrom(fd, got, sizeof(got), MSG_DONTWAIT, NULL, NULL);
+		ok += is_message(got, r, adu,
+				 seq + (i < n ? i : i < 2 * n ? i - n : 0));
+	}
+	return ok;
+}
+
+/* The receiver in its own namespace, for the veth cases: for each
+ * command (adu, n, seq) from the parent, receives twice n messages and
+ * answers how many were right.
+ */
+static int veth_receiver(int to_parent, int from_parent)
+{
+	struct sockaddr_in sin = net_sin(ADDR_B, PORT);
+	int rcvbuf = 4 << 20;
+	unsigned int cmd[3];
+	long fd;
+
+	if (net_unshare(CLONE_NEWNET))
+		return 10;
+	net_send_byte(to_parent, 'n');
+	if (net_wait_byte(from_parent) != 'v')
+		return 11;
+	if (net_if_up("lo") || link_addr_up("gsob", ADDR_B))
+		return 12;
+	fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+	net_setsockopt(fd, SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, &rcvbuf,
+		       sizeof(rcvbuf));
+	if (fd < 0 || net_bind(fd, &sin, sizeof(sin)))
+		return 13;
+	net_send_byte(to_parent, 'r');
+	while (read(from_parent, cmd, sizeof(cmd)) == sizeof(cmd) && cmd[0]) {
+		unsigned int ok = receive_twice(fd, cmd[0], cmd[2], cmd[1]);
+
+		if (write(to_parent, &ok, sizeof(ok)) != sizeof(ok))
+			return 14;
+	}
+	return 0;
+}
+
+struct path {
+	const char *dev;
+	int cap, to_rx, from_rx;	/* to_rx < 0: the receiver is rx */
+	unsigned int daddr;
+	unsigned short dport;
+};
+
+enum ref {
+	REF_SEGMENT,	/* one sendmsg() with UDP_SEGMENT */
+	REF_SENDS,	/* n send() calls */
+};
+
+/*
+ * Whether the GSO packet b (lb bytes) carries the n packets at a (lengths
+ * in lens): the headers of the first but for the lengths, checksums and
+ * ID, and their payloads back to back.
+ */
+static const char *gso_is_sends(const unsigned char *a, const long *lens,
+				unsigned int n, const unsigned char *b, long lb)
+{
+	const struct iphdr *ia = (const void *)a, *ib = (const void *)b;
+	unsigned long at = 0, off = 28;
+	unsigned int i;
+
+	if (ia->tos != ib->tos || ia->frag_off != ib->frag_off ||
+	    ia->ttl != ib->ttl || ia->protocol != ib->protocol ||
+	    ia->saddr != ib->saddr || ia->daddr != ib->daddr ||
+	    memcmp(a + 20, b + 20, 4))
+		return "GSO packet's headers are not the sends'";
+	for (i = 0; i < n; i++) {
+		if (off + lens[i] - 28 > (unsigned long)lb ||
+		    memcmp(a + at + 28, b + off, lens[i] - 28))
+			return "GSO packet's payload is not the sends'";
+		off += lens[i] - 28;
+		at += lens[i];
+	}
+	return off == (unsigned long)lb ? NULL : "GSO packet's length";
+}
+
+/*
+ * One case: n messages of adu bytes through the reference and through a
+ * batch on a new connected socket's token, then one send().
+ */
+static void one_case(const struct path *p, unsigned int adu, unsigned int n,
+		     int pmtudisc, enum ref ref, const char *name)
+{
+	struct sockaddr_in sin = net_sin(p->daddr, p->dport);
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), t = -1, s1 = -1,
+	     s2 = -1, s3 = -1, na = -1, nb = -1, lens_a[MAX_SEGS],
+	     lens_b[MAX_SEGS], l3;
+	unsigned int i, ok = 0, seq = adu + n, cmd[3] = { adu, n, seq };
+	unsigned int id0 = 0, want;
+	unsigned long at = 0;
+	struct netspec_customize c;
+	struct netspec_info i0, i1;
+	const char *why = NULL;
+	static unsigned char pc[CAP_MAX];
+
+	if (fd < 0 || (pmtudisc >= 0 &&
+			net_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+				       &pmtudisc, sizeof(pmtudisc))) ||
+	    net_connect(fd, &sin, sizeof(sin))) {
+		why = "no connected socket";
+		goto out;
+	}
+	c = netspec_udp_connected(fd, adu);
+	t = netspec_customize(&c);
+	if (t < 0 || c.path != NETSPEC_PATH_UDP4) {
+		why = "customize failed or not specialized";
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		net_fill(msgs + i * adu, adu, seq + i);
+	if (p->to_rx >= 0 &&
+	    write(p->to_rx, cmd, sizeof(cmd)) != sizeof(cmd)) {
+		why = "receiver gone";
+		goto out;
+	}
+	cap_flush(p->cap, pa, sizeof(pa));
+	i0 = netspec_info_of(t);
+	if (ref == REF_SEGMENT) {
+		s1 = send_segmented(fd, n * adu, adu);
+		if (s1 == -EIO) {
+			/* 6.1's UDP_SEGMENT needs checksum offload, so its
+			 * batches go one message at a time there: send() is
+			 * the reference.
+			 */
+			kt_line("# %s: UDP_SEGMENT refused without checksum offload (EIO): the reference is send()",
+				name);
+			ref = REF_SENDS;
+		}
+	}
+	if (ref == REF_SENDS) {
+		for (i = 0, s1 = 0; i < n && s1 >= 0; i++) {
+			long r = net_sendto(fd, msgs + i * adu, adu, 0, NULL, 0);
+
+			s1 = r == (long)adu ? s1 + r : r;
+		}
+	}
+	na = capture(p->cap, p->dport, n * adu, pa, lens_a);
+	s2 = netspec_send_batch(t, msgs, n * adu, 0);
+	nb = capture(p->cap, p->dport, n * adu, pb, lens_b);
+	i1 = netspec_info_of(t);
+	s3 = net_sendto(fd, msgs, adu, 0, NULL, 0);
+	l3 = cap_next(p->cap, p->dport, pc, sizeof(pc));
+	if (p->to_rx < 0)
+		ok = receive_twice(rx, adu, seq, n);
+	else if (read(p->from_rx, &ok, sizeof(ok)) != sizeof(ok))
+		ok = 0;
+
+	if (s1 != (long)(n * adu) || s2 != (long)(n * adu) || s3 != adu)
+		why = "a send failed";
+	else if (na <= 0 || nb <= 0 || l3 <= 0)
+		why = "not captured";
+	else if (na == nb)
+		id0 = cap_id(pb);
+	else if (ref == REF_SENDS && nb == 1 && na == (long)n)
+		why = gso_is_sends(pa, lens_a, n, pb, lens_b[0]);
+	else
+		why = "different numbers of packets";
+	if (!why && na != nb)
+		id0 = cap_id(pb);
+	for (i = 0; !why && na == nb && i < (unsigned long)na; i++) {
+		why = cap_same_but_id(pa + at, lens_a[i], pb + at, lens_b[i]);
+		/* UDP_SEGMENT's packet took one ID, n sends took n. */
+		want = ref == REF_SEGMENT ? cap_id(pa + at) + 1 :
+					    cap_id(pa) + n + i;
+		if (!why && cap_id(pb + at) != (unsigned short)want)
+			why = "IDs are not one per message after the reference's";
+		if (why) {
+			cap_print("reference", pa + at, lens_a[i]);
+			cap_print("token", pb + at, lens_b[i]);
+		}
+		at += lens_a[i];
+	}
+	/* n sends took n IDs; the GSO packet's first segment has the next. */
+	if (!why && ref == REF_SENDS && na != nb &&
+	    id0 != (unsigned short)(cap_id(pa) + n))
+		why = "the GSO packet's ID does not follow the sends'";
+	if (!why && cap_id(pc) != (unsigned short)(id0 + n))
+		why = "a send() after the batch does not find n IDs taken";
+	if (!why && ok != 2 * n + 1)
+		why = "the receiver did not get every message in order";
+	if (!why && (i1.sends != i0.sends + n || i1.fallbacks != i0.fallbacks))
+		why = "info does not count the messages as specialized sends";
+	kt_line("# %s: %ld packet(s) of %ld bytes each way, DF %u, IDs %u then %u, received %u of %u, sends +%llu",
+		name, nb, nb > 0 ? lens_b[0] : 0, nb > 0 ? cap_df(pb) : 0,
+		id0, l3 > 0 ? cap_id(pc) : 0, ok, 2 * n + 1,
+		i1.sends - i0.sends);
+out:
+	kt_result(!why, name, "reference %s batch %s packets %ld/%ld: %s",
+		  errname(s1), errname(s2), na, nb, why ? why : "");
+	if (t > 0)
+		close(t);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Batches that go one datagram at a time, each on the specialized path:
+ * with SO_NO_CHECK, which UDP_SEGMENT refuses (EINVAL), each without a
+ * checksum; and on an unconnected socket, whose IDs segmentation could
+ * not give as that many calls would.
+ */
+static void test_one_by_one(const struct path *p, int unconnected,
+			    const char *name)
+{
+	const unsigned int adu = 64, n = 8;
+	struct sockaddr_in sin = net_sin(p->daddr, p->dport);
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), t = -1, seg = -EINVAL,
+	     r = -1, lens[MAX_SEGS], np = -1;
+	unsigned int i, ok, one = 1, seq = 900 + unconnected, sums = 0;
+	struct netspec_customize c;
+	struct netspec_info info;
+
+	if (fd >= 0 && unconnected) {
+		c = netspec_udp_to_ipv4(fd, adu, net_htonl(p->daddr),
+					net_htons(p->dport));
+		t = netspec_customize(&c);
+	} else if (fd >= 0 &&
+		   !net_setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one,
+				   sizeof(one)) &&
+		   !net_connect(fd, &sin, sizeof(sin))) {
+		c = netspec_udp_connected(fd, adu);
+		t = netspec_customize(&c);
+	}
+	for (i = 0; i < n; i++)
+		net_fill(msgs + i * adu, adu, seq + i);
+	cap_flush(p->cap, pa, sizeof(pa));
+	if (t > 0) {
+		if (!unconnected)
+			seg = send_segmented(fd, n * adu, adu);
+		r = netspec_send_batch(t, msgs, n * adu, 0);
+		np = capture(p->cap, p->dport, n * adu, pa, lens);
+	}
+	/* The UDP checksum: zero with SO_NO_CHECK, not zero without. */
+	for (i = 0; np == (long)n && i < n; i++)
+		sums += lens[i] == 28 + adu &&
+			!(pa[i * (28 + adu) + 26] | pa[i * (28 + adu) + 27]) ==
+			!unconnected;
+	for (i = 0, ok = 0; i < n; i++) {
+		if (net_wait_readable(rx, 1000) != 1)
+			break;
+		ok += is_message(got, net_recvfrom(rx, got, sizeof(got),
+						   MSG_DONTWAIT, NULL, NULL),
+				 adu, seq + i);
+	}
+	info = netspec_info_of(t);
+	kt_result(t > 0 && seg == -EINVAL && r == n * adu && np == n &&
+		  sums == n && ok == n && info.sends == n &&
+		  !info.fallbacks && info.path == NETSPEC_PATH_UDP4, name,
+		  "token %s, UDP_SEGMENT %s, batch %s, %ld packets (%u with the checksum expected), %u received, sends %llu fallbacks %llu path %u",
+		  errname(t), errname(seg), errname(r), np, sums, ok,
+		  info.sends, info.fallbacks, info.path);
+	if (t > 0)
+		close(t);
+	if (fd >= 0)
+		close(fd);
+}
+
+int main(void)
+{
+	int size = 8 << 20, up[2], down[2], st = -1;
+	struct path lo = { "lo", -1, -1, -1, LOOPBACK, 0 };
+	struct path veth = { "gsoa", -1, -1, -1, ADDR_B, PORT };
+	unsigned int stop[3] = { 0, 0, 0 };
+	struct sockaddr_in warm = net_sin(ADDR_B, WARM_PORT);
+	long r, w;
+	pid_t pid;
+
+	kt_plan(1, 11);
+	net_if_up("lo");
+	lo.cap = cap_open(CAP_LO);
+	rx = net_udp_receiver(LOOPBACK, &rx_port);
+	lo.dport = rx_port;
+	if (lo.cap < 0 || rx < 0 || net_pipe(up) || net_pipe(down) ||
+	    net_setsockopt(rx, SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, &size,
+			   sizeof(size))) {
+		kt_line("# setup: capture %d receiver %d", lo.cap, rx);
+		return 1;
+	}
+	one_case(&lo, 64, 64, -1, REF_SEGMENT,
+		 "lo_64b_batch_is_udp_segment_s_packets");
+	one_case(&lo, 1024, 63, -1, REF_SEGMENT,
+		 "lo_1k_batch_is_udp_segment_s_packets");
+	test_one_by_one(&lo, 0, "no_check_batch_goes_one_datagram_at_a_time");
+	test_one_by_one(&lo, 1,
+			"unconnected_batch_goes_one_datagram_at_a_time");
+
+	pid = fork();
+	if (pid == 0)
+		exit(veth_receiver(up[1], down[0]));
+	r = net_wait_byte(up[0]) == 'n' ?
+	    link_create("veth", "gsoa", "gsob", pid) : -1;
+	if (!r)
+		r = link_addr_up("gsoa", ADDR_A);
+	net_send_byte(down[1], 'v');
+	veth.cap = r ? -1 : cap_open(link_ifindex("gsoa"));
+	veth.to_rx = down[1];
+	veth.from_rx = up[0];
+	r = !r && veth.cap >= 0 && net_wait_byte(up[0]) == 'r' ? 0 : -EIO;
+	/* A first datagram to an unbound port resolves the neighbour. */
+	w = net_socket(AF_INET, SOCK_DGRAM, 0);
+	if (!r && w >= 0)
+		net_sendto(w, msgs, 1, 0, &warm, sizeof(warm));
+	net_sleep_ms(200);
+	kt_result(!r, "veth_pair_between_two_namespaces", "%s (capture %d)",
+		  errname(r), veth.cap);
+	one_case(&veth, 64, 64, -1, REF_SENDS,
+		 "veth_64b_batch_is_send_s_datagrams");
+	one_case(&veth, 1024, 63, -1, REF_SENDS,
+		 "veth_1k_batch_is_send_s_datagrams");
+	one_case(&veth, 1024, 63, IP_PMTUDISC_DO, REF_SEGMENT,
+		 "veth_pmtudisc_do_1k_batch_is_udp_segment_s_packets");
+	r = set_tx_csum("gsoa", 0);
+	if (r)
+		kt_line("# ethtool tx off: %s", errname(r));
+	one_case(&veth, 64, 64, -1, REF_SENDS,
+		 "veth_no_csum_offload_64b_batch_is_send_s_datagrams");
+	one_case(&veth, 1024, 63, -1, REF_SENDS,
+		 "veth_no_csum_offload_1k_batch_is_send_s_datagrams");
+	one_case(&veth, 64, 64, IP_PMTUDISC_DO, REF_SEGMENT,
+		 "veth_no_csum_offload_pmtudisc_do_64b_batch_is_udp_segment_s_packets");
+	if (write(down[1], stop, sizeof(stop)) == sizeof(stop))
+		waitpid(pid, &st, 0);
+	return kt_exit_status();
+}
