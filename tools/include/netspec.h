@@ -281,7 +281,9 @@ static inline long netspec_send(int token, const void *buf, unsigned long len,
  * customized_send() of a batch: buf holds len / ADU messages of the token's
  * ADU back to back (at most NETSPEC_BATCH_MAX); returns the bytes of the
  * messages sent, which may be fewer than len, or -errno if the first one
- * failed.  flags is 0 or NETSPEC_SEND_DONTWAIT.
+ * failed.  flags is 0 or NETSPEC_SEND_DONTWAIT.  On a specialized UDP
+ * token of a connected socket, the messages go as UDP GSO packets of up to
+ * 64, whose datagrams are those send() would send.
  */
 static inline long netspec_send_batch(int token, const void *buf,
 				      unsigned long len, unsigned int flags)

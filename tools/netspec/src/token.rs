@@ -455,6 +455,11 @@ impl Token {
     /// were sent.
     ///
     /// They are sent in order, each as [`send`](Token::send) would send it.
+    /// On a specialized UDP token of a connected socket they go as UDP GSO
+    /// packets of up to 64 messages: the receiver gets the datagrams
+    /// `send()` would send, with their DF bit and one IP ID each, and the
+    /// LSM, netfilter and the qdisc see one packet per 64 messages, as for
+    /// `sendmsg()` with `UDP_SEGMENT`.
     /// **The count may be fewer than `msgs.len() / adu`**: when a message
     /// after the first fails (a signal, no buffer space under
     /// [`send_batch_nonblocking`](Token::send_batch_nonblocking)), the call
