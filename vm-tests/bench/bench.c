@@ -648,8 +648,12 @@ static int streams(void)
 	return stream_failures == 0;
 }
 
-/* One send-path measurement: PATH_CALLS calls after PATH_WARMUP. */
-static long path_one(const char *what, unsigned int adu, long fd, long token)
+/*
+ * One send-path measurement: PATH_CALLS calls after PATH_WARMUP, each of
+ * n ADUs (n > 1: a batch through the token, or one UDP_SEGMENT send).
+ */
+static long path_n(const char *what, unsigned int adu, unsigned int n,
+		   long fd, long token)
 {
 	unsigned long long t0 = 0, t1;
 	long r = 0;
@@ -660,10 +664,12 @@ static long path_one(const char *what, unsigned int adu, long fd, long token)
 			settle();
 			t0 = net_now_ns();
 		}
-		if (token > 0)
+		if (token > 0 && n > 1)
+			r = netspec_send_batch(token, buf, adu * n, 0);
+		else if (token > 0)
 			r = netspec_send(token, buf, adu, 0);
 		else if (fd >= 0)
-			r = net_sendto(fd, buf, adu, 0, NULL, 0);
+			r = net_sendto(fd, buf, adu * n, 0, NULL, 0);
 		else
 			r = getppid() < 0 ? -1 : 0;
 		if (r < 0)
@@ -677,6 +683,45 @@ static long path_one(const char *what, unsigned int adu, long fd, long token)
 	kt_line("# bench: path sink=dummy adu=%u sender=%s calls=%u ns=%llu",
 		adu, what, PATH_CALLS, t1 - t0);
 	return 0;
+}
+
+static long path_one(const char *what, unsigned int adu, long fd, long token)
+{
+	return path_n(what, adu, 1, fd, token);
+}
+
+/*
+ * The send side of a batch of BATCH 64-byte ADUs, to the dummy device
+ * (which takes GSO packets whole, so nothing is segmented): UDP_SEGMENT
+ * against the batched token, which both send as one GSO packet.
+ */
+static int path_batches(void)
+{
+	struct netspec_customize c;
+	long gso = net_udp_sender(DUMMY_DEST, 9), fd = net_udp_sender(DUMMY_DEST, 9);
+	long tok = -1, r;
+	int ok;
+
+	memset(&c, 0, sizeof(c));
+	r = gso < 0 ? gso : set_int(gso, SOL_UDP, UDP_SEGMENT, 64);
+	ok = !r && path_n("udp-gso-64", 64, BATCH, gso, 0) == 0;
+	if (fd >= 0) {
+		c = netspec_udp_connected(fd, 64);
+		tok = netspec_customize(&c);
+	}
+	if (tok <= 0 || c.path != NETSPEC_PATH_UDP4) {
+		kt_line("# bench: path: customize for batches: %s", errname(tok));
+		ok = 0;
+	} else {
+		ok &= path_n("customized_send-batch-64", 64, BATCH, -1, tok) == 0;
+	}
+	if (tok > 0)
+		netspec_cancel(tok);
+	if (gso >= 0)
+		close(gso);
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 static int path_cost(void)
@@ -721,7 +766,7 @@ static int path_cost(void)
 			netspec_cancel(tok);
 	}
 	close(fd);
-	return ok;
+	return ok & path_batches();
 }
 
 /* Customize a context nobody holds (miss), then the same again (hit). */

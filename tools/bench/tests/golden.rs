@@ -105,3 +105,25 @@ fn mangled_inputs_do_not_panic() {
         let _ = bench::model(&r.run);
     });
 }
+
+/// The batch-against-GSO ratio is the two rows' throughputs, worked by hand.
+/// The saved run predates batches (their rows say absent), so the batch
+/// row is given the customized_send() row's measurements.
+#[test]
+fn batch_against_gso_is_the_ratio_of_the_two_rows() {
+    let mut r = saved();
+    let row = |r: &bench::Results, sender: &str| {
+        r.run.stream.iter().position(|s| s.proto == "udp" && s.link == "lo" && s.adu == 64 && s.sender == sender).unwrap()
+    };
+    assert!(bench::batch_vs_gso(&r.run, "lo", 64).is_none(), "an absent row has no ratio");
+    let (single, batch) = (row(&r, "customized_send"), row(&r, "customized_send-batch"));
+    r.run.stream[batch].outcome = r.run.stream[single].outcome.clone();
+    let rate = |sender: &str| match r.run.stream[row(&r, sender)].outcome {
+        bench::Outcome::Measured { rx_bytes, elapsed_ns, .. } => rx_bytes as f64 / elapsed_ns as f64,
+        _ => panic!("{sender} not measured"),
+    };
+    let want = rate("customized_send") / rate("udp-gso");
+    let got = bench::batch_vs_gso(&r.run, "lo", 64).unwrap();
+    assert!((got - want).abs() < 1e-12 && got > 0.0, "{got} {want}");
+    assert!(bench::batch_vs_gso(&r.run, "lo", 4096).is_none());
+}
