@@ -123,6 +123,25 @@ static __attribute__((unused)) long link_addr_up(const char *name,
 	return r ? r : net_if_up(name);
 }
 
+/*
+ * The interface ioctl req with the struct ifreq at ifr, whose first 16
+ * bytes get the interface name (the rest as the caller set it), on an
+ * AF_INET socket; 0 or -errno.
+ */
+static __attribute__((unused)) long link_ifreq(const char *name,
+					       unsigned long req, void *ifr)
+{
+	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), r;
+
+	if (fd < 0)
+		return fd;
+	memset(ifr, 0, 16);
+	memcpy(ifr, name, strlen(name) < 15 ? strlen(name) : 15);
+	r = my_syscall3(__NR_ioctl, fd, req, ifr);
+	close(fd);
+	return r;
+}
+
 /* The index of interface name (SIOCGIFINDEX), or -errno. */
 static __attribute__((unused)) long link_ifindex(const char *name)
 {
@@ -130,15 +149,9 @@ static __attribute__((unused)) long link_ifindex(const char *name)
 		char name[16];
 		int ifindex;
 		char pad[20];
-	} ifr;
-	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), r;
+	} ifr = { { 0 } };
+	long r = link_ifreq(name, 0x8933 /* SIOCGIFINDEX */, &ifr);
 
-	if (fd < 0)
-		return fd;
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.name, name, strlen(name) < 15 ? strlen(name) : 15);
-	r = my_syscall3(__NR_ioctl, fd, 0x8933 /* SIOCGIFINDEX */, &ifr);
-	close(fd);
 	return r ? r : ifr.ifindex;
 }
 
@@ -149,17 +162,10 @@ static __attribute__((unused)) long link_set_mtu(const char *name, int mtu)
 		char name[16];
 		int mtu;
 		char pad[20];
-	} ifr;
-	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), r;
+	} ifr = { { 0 } };
 
-	if (fd < 0)
-		return fd;
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.name, name, strlen(name) < 15 ? strlen(name) : 15);
 	ifr.mtu = mtu;
-	r = my_syscall3(__NR_ioctl, fd, LINK_SIOCSIFMTU, &ifr);
-	close(fd);
-	return r;
+	return link_ifreq(name, LINK_SIOCSIFMTU, &ifr);
 }
 
 /*

@@ -101,17 +101,10 @@ static long set_tx_csum(const char *name, unsigned int on)
 		char name[16];
 		void *data;
 		char pad[24];
-	} ifr;
-	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), r;
+	} ifr = { { 0 } };
 
-	if (fd < 0)
-		return fd;
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.name, name, strlen(name));
 	ifr.data = &ev;
-	r = my_syscall3(__NR_ioctl, fd, SIOCETHTOOL, &ifr);
-	close(fd);
-	return r;
+	return link_ifreq(name, SIOCETHTOOL, &ifr);
 }
 
 /*
