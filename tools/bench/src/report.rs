@@ -247,9 +247,7 @@ fn summary(s: &mut String, all: &[Results]) {
     for r in all {
         let run = &r.run;
         let gain = |link: &str, adu: u64| {
-            let find = |sender: &str| {
-                run.stream.iter().find(|x| x.proto == "udp" && x.link == link && x.adu == adu && x.sender == sender)
-            };
+            let find = |sender: &str| udp_row(run, link, adu, sender);
             match (find(SPECIALIZED).and_then(throughput), find(BASELINE).and_then(throughput)) {
                 (Some(a), Some(b)) => format!("{:+.1}%", (a / b - 1.0) * 100.0),
                 _ => "-".into(),
@@ -293,11 +291,14 @@ fn summary(s: &mut String, all: &[Results]) {
     batch_summary(s, all);
 }
 
+/// The UDP stream row of one sender over one link at one ADU.
+fn udp_row<'a>(run: &'a Run, link: &str, adu: u64, sender: &str) -> Option<&'a StreamRow> {
+    run.stream.iter().find(|x| x.proto == "udp" && x.link == link && x.adu == adu && x.sender == sender)
+}
+
 /// The batched token's throughput against UDP GSO's, per UDP stream test.
 pub fn batch_vs_gso(run: &Run, link: &str, adu: u64) -> Option<f64> {
-    let find = |sender: &str| {
-        run.stream.iter().find(|x| x.proto == "udp" && x.link == link && x.adu == adu && x.sender == sender)
-    };
+    let find = |sender: &str| udp_row(run, link, adu, sender);
     match (find(BATCH).and_then(throughput), find(GSO).and_then(throughput)) {
         (Some(a), Some(b)) if b > 0.0 => Some(a / b),
         _ => None,
