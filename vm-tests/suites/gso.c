@@ -21,7 +21,10 @@
  * segment's ID plus the count.  The receiver must get every message of
  * both, and that send()'s, whole and in order.  A socket with SO_NO_CHECK,
  * which UDP_SEGMENT refuses, and an unconnected socket send their batches
- * one datagram at a time.
+ * one datagram at a time.  A socket disconnected while the batch's
+ * payload is copied (the copy held on a userfaultfd page) sends nothing
+ * and fails as send() would, where a packet built for the old connection
+ * would carry IDs from no counter.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -30,6 +33,8 @@
 #include "capture.h"
 #include "link.h"
 #include "fds.h"
+#include "thread.h"
+#include "uffd.h"
 
 #define LOOPBACK 0x7f000001
 #define ADDR_A 0x0a640001	/* 10.100.0.1, the sender's end */
@@ -395,6 +400,90 @@ static void test_one_by_one(const struct path *p, int unconnected,
 		close(fd);
 }
 
+/*
+ * A disconnect while the batch copies its payload.  The payload is a page
+ * a userfaultfd holds missing, so the batch stops in its copy; a task
+ * sharing the descriptor table sees the fault, disconnects the socket
+ * (connect() to AF_UNSPEC, which the token's INVALIDATE socket policy
+ * lets through; the default, REJECT, refuses it) and fills the page.  n
+ * calls would each fail with EDESTADDRREQ from there, so the batch must
+ * fail so and send nothing.  If no fault comes within 10 s the page is
+ * filled anyway.
+ */
+static struct {
+	int uffd, res[2];
+	long fd;
+	unsigned char *region;
+} dc;
+static unsigned char dc_page[UFFD_PAGE] __attribute__((aligned(UFFD_PAGE)));
+static struct thread dc_th;
+
+static int disconnect_fn(void *arg)
+{
+	struct sockaddr_in un;
+	long r = -ETIMEDOUT;
+
+	(void)arg;
+	if (net_wait_readable(dc.uffd, 10000) == 1 &&
+	    uffd_wait_fault(dc.uffd) == (unsigned long)dc.region) {
+		memset(&un, 0, sizeof(un));
+		un.sin_family = AF_UNSPEC;
+		r = net_connect(dc.fd, &un, sizeof(un));
+	}
+	write(dc.res[1], &r, sizeof(r));
+	uffd_fill(dc.uffd, dc.region, dc_page);
+	return 0;
+}
+
+static void test_disconnect_during_copy(const struct path *p)
+{
+	const unsigned int adu = 64, n = UFFD_PAGE / 64;
+	struct sockaddr_in sin = net_sin(p->daddr, p->dport);
+	long t = -1, id = -1, r = -1, dr = -EIO, arrived = 0;
+	struct netspec_customize c;
+	int st = -1;
+
+	dc.fd = net_socket(AF_INET, SOCK_DGRAM, 0);
+	dc.uffd = uffd_open();
+	dc.region = mmap(NULL, UFFD_PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dc.fd >= 0 && !net_connect(dc.fd, &sin, sizeof(sin))) {
+		c = netspec_udp_connected(dc.fd, adu);
+		c.policy[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE;
+		t = netspec_customize(&c);
+	}
+	if (t <= 0 || dc.uffd < 0 || dc.region == MAP_FAILED ||
+	    uffd_register(dc.uffd, dc.region, UFFD_PAGE) ||
+	    net_pipe(dc.res)) {
+		kt_result(0, "disconnect_during_the_copy_fails_as_send_would",
+			  "setup: token %s, userfaultfd %d", errname(t),
+			  dc.uffd);
+		return;
+	}
+	net_fill(dc_page, UFFD_PAGE, 950);
+	id = thread_start(&dc_th, CLONE_FILES, SIGCHLD, disconnect_fn, NULL);
+	if (id > 0)
+		r = netspec_send_batch(t, dc.region, n * adu, 0);
+	if (id > 0 && net_wait_readable(dc.res[0], 15000) == 1 &&
+	    read(dc.res[0], &dr, sizeof(dr)) != sizeof(dr))
+		dr = -EIO;
+	if (id > 0)
+		waitpid(id, &st, 0);
+	while (net_wait_readable(rx, 300) == 1 &&
+	       net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL,
+			    NULL) >= 0)
+		arrived++;
+	kt_result(dr == 0 && r == -EDESTADDRREQ && !arrived,
+		  "disconnect_during_the_copy_fails_as_send_would",
+		  "disconnect %s, batch %s, %ld datagrams arrived",
+		  errname(dr), errname(r), arrived);
+	close(t);
+	close(dc.fd);
+	close(dc.uffd);
+	close(dc.res[0]);
+	close(dc.res[1]);
+}
+
 int main(void)
 {
 	int size = 8 << 20, up[2], down[2], st = -1;
@@ -405,7 +494,7 @@ int main(void)
 	long r, w;
 	pid_t pid;
 
-	kt_plan(1, 11);
+	kt_plan(1, 12);
 	net_if_up("lo");
 	lo.cap = cap_open(CAP_LO);
 	rx = net_udp_receiver(LOOPBACK, &rx_port);
@@ -423,6 +512,7 @@ int main(void)
 	test_one_by_one(&lo, 0, "no_check_batch_goes_one_datagram_at_a_time");
 	test_one_by_one(&lo, 1,
 			"unconnected_batch_goes_one_datagram_at_a_time");
+	test_disconnect_during_copy(&lo);
 
 	pid = fork();
 	if (pid == 0)
