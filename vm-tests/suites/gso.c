@@ -24,7 +24,8 @@
  * one datagram at a time.  A socket disconnected while the batch's
  * payload is copied (the copy held on a userfaultfd page) sends nothing
  * and fails as send() would, where a packet built for the old connection
- * would carry IDs from no counter.
+ * would carry IDs from no counter; a frame corked meanwhile takes the
+ * first message, as it would from send().
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -401,24 +402,28 @@ static void test_one_by_one(const struct path *p, int unconnected,
 }
 
 /*
- * A disconnect while the batch copies its payload.  The payload is a page
- * a userfaultfd holds missing, so the batch stops in its copy; a task
- * sharing the descriptor table sees the fault, disconnects the socket
- * (connect() to AF_UNSPEC, which the token's INVALIDATE socket policy
- * lets through; the default, REJECT, refuses it) and fills the page.  n
- * calls would each fail with EDESTADDRREQ from there, so the batch must
- * fail so and send nothing.  If no fault comes within 10 s the page is
- * filled anyway.
+ * A change to the socket while the batch copies its payload.  The payload
+ * is a page a userfaultfd holds missing, so the batch stops in its copy;
+ * a task sharing the descriptor table sees the fault, changes the socket
+ * and fills the page.  If no fault comes within 10 s the page is filled
+ * anyway.  The changes:
+ *  - a disconnect (connect() to AF_UNSPEC, which the token's INVALIDATE
+ *    socket policy lets through; the default, REJECT, refuses it): n
+ *    calls would each fail with EDESTADDRREQ from there, so the batch must
+ *    fail so and send nothing;
+ *  - a frame corked by send(MSG_MORE) of one byte: n calls would append
+ *    the first message to it and send the rest alone, so the receiver
+ *    must get a datagram of 1 + ADU bytes and then n - 1 of the ADU.
  */
 static struct {
-	int uffd, res[2];
+	int uffd, res[2], cork;
 	long fd;
 	unsigned char *region;
 } dc;
 static unsigned char dc_page[UFFD_PAGE] __attribute__((aligned(UFFD_PAGE)));
 static struct thread dc_th;
 
-static int disconnect_fn(void *arg)
+static int change_fn(void *arg)
 {
 	struct sockaddr_in un;
 	long r = -ETIMEDOUT;
@@ -428,21 +433,28 @@ static int disconnect_fn(void *arg)
 	    uffd_wait_fault(dc.uffd) == (unsigned long)dc.region) {
 		memset(&un, 0, sizeof(un));
 		un.sin_family = AF_UNSPEC;
-		r = net_connect(dc.fd, &un, sizeof(un));
+		if (dc.cork)
+			r = net_sendto(dc.fd, "c", 1, 0x8000 /* MSG_MORE */,
+				       NULL, 0) == 1 ? 0 : -EIO;
+		else
+			r = net_connect(dc.fd, &un, sizeof(un));
 	}
 	write(dc.res[1], &r, sizeof(r));
 	uffd_fill(dc.uffd, dc.region, dc_page);
 	return 0;
 }
 
-static void test_disconnect_during_copy(const struct path *p)
+static void test_change_during_copy(const struct path *p, int cork,
+				    const char *name)
 {
 	const unsigned int adu = 64, n = UFFD_PAGE / 64;
 	struct sockaddr_in sin = net_sin(p->daddr, p->dport);
-	long t = -1, id = -1, r = -1, dr = -EIO, arrived = 0;
+	long t = -1, id = -1, r = -1, dr = -EIO, arrived = 0, first = -1,
+	     whole = 0, len;
 	struct netspec_customize c;
-	int st = -1;
+	int st = -1, ok;
 
+	dc.cork = cork;
 	dc.fd = net_socket(AF_INET, SOCK_DGRAM, 0);
 	dc.uffd = uffd_open();
 	dc.region = mmap(NULL, UFFD_PAGE, PROT_READ | PROT_WRITE,
@@ -455,13 +467,12 @@ static void test_disconnect_during_copy(const struct path *p)
 	if (t <= 0 || dc.uffd < 0 || dc.region == MAP_FAILED ||
 	    uffd_register(dc.uffd, dc.region, UFFD_PAGE) ||
 	    net_pipe(dc.res)) {
-		kt_result(0, "disconnect_during_the_copy_fails_as_send_would",
-			  "setup: token %s, userfaultfd %d", errname(t),
-			  dc.uffd);
+		kt_result(0, name, "setup: token %s, userfaultfd %d",
+			  errname(t), dc.uffd);
 		return;
 	}
-	net_fill(dc_page, UFFD_PAGE, 950);
-	id = thread_start(&dc_th, CLONE_FILES, SIGCHLD, disconnect_fn, NULL);
+	net_fill(dc_page, UFFD_PAGE, 950 + cork);
+	id = thread_start(&dc_th, CLONE_FILES, SIGCHLD, change_fn, NULL);
 	if (id > 0)
 		r = netspec_send_batch(t, dc.region, n * adu, 0);
 	if (id > 0 && net_wait_readable(dc.res[0], 15000) == 1 &&
@@ -469,14 +480,28 @@ static void test_disconnect_during_copy(const struct path *p)
 		dr = -EIO;
 	if (id > 0)
 		waitpid(id, &st, 0);
-	while (net_wait_readable(rx, 300) == 1 &&
-	       net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL,
-			    NULL) >= 0)
-		arrived++;
-	kt_result(dr == 0 && r == -EDESTADDRREQ && !arrived,
-		  "disconnect_during_the_copy_fails_as_send_would",
-		  "disconnect %s, batch %s, %ld datagrams arrived",
-		  errname(dr), errname(r), arrived);
+	while (net_wait_readable(rx, 300) == 1) {
+		len = net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL,
+				   NULL);
+		if (len < 0)
+			break;
+		if (!arrived++)
+			first = len == 1 + adu && got[0] == 'c' &&
+				!memcmp(got + 1, dc_page, adu);
+		else
+			whole += len == adu &&
+				 !memcmp(got, dc_page + (arrived - 1) * adu,
+					 adu);
+	}
+	if (cork)
+		ok = r == n * adu && arrived == n && first == 1 &&
+		     whole == n - 1;
+	else
+		ok = r == -EDESTADDRREQ && !arrived;
+	kt_result(dr == 0 && ok, name,
+		  "%s %s, batch %s, %ld datagrams arrived (the first %s, %ld more as sent)",
+		  cork ? "cork" : "disconnect", errname(dr), errname(r),
+		  arrived, first == 1 ? "joined the cork" : "alone", whole);
 	close(t);
 	close(dc.fd);
 	close(dc.uffd);
@@ -494,7 +519,7 @@ int main(void)
 	long r, w;
 	pid_t pid;
 
-	kt_plan(1, 12);
+	kt_plan(1, 13);
 	net_if_up("lo");
 	lo.cap = cap_open(CAP_LO);
 	rx = net_udp_receiver(LOOPBACK, &rx_port);
@@ -512,7 +537,10 @@ int main(void)
 	test_one_by_one(&lo, 0, "no_check_batch_goes_one_datagram_at_a_time");
 	test_one_by_one(&lo, 1,
 			"unconnected_batch_goes_one_datagram_at_a_time");
-	test_disconnect_during_copy(&lo);
+	test_change_during_copy(&lo, 0,
+				"disconnect_during_the_copy_fails_as_send_would");
+	test_change_during_copy(&lo, 1,
+				"cork_during_the_copy_takes_the_first_message");
 
 	pid = fork();
 	if (pid == 0)
