@@ -8,10 +8,14 @@
  * BATCH customizes, BATCH setsockopt(SO_PRIORITY) calls on specialized
  * sockets and BATCH closes of the tokens, the median of REPS tries each, and
  * prints the figures as KTAP diagnostics.  The batch at the largest step
- * must take at most FLAT times the batch at the smallest.  The median, not
- * the best: the i486 guest's clock (the PIT) stands still between the
- * counter's wrap and the tick that follows it, so one batch can read as
- * taking no time, or less than it took.  Each step waits
+ * must take at most FLAT times the batch at the smallest, compared at the
+ * clock's step at least.  Two clocks make that hard.  A jiffies
+ * clocksource (6.1's and 7.3's x86_64 test kernels under TCG) moves 4 ms
+ * at a time, so most batches read as taking no time: such a reading is 0,
+ * a time shorter than the step.  The i486 guest's PIT stands still
+ * between the counter's wrap and the tick after it, so one batch can read
+ * as taking no time, or less than it took: hence the median, not the
+ * best.  Each step waits
  * SETTLE_MS after its growth: what the growth deferred (the instance
  * table's rehash when it doubles, RCU frees) runs in kernel threads and
  * would be charged to whichever batch it overlaps.  Under -icount
@@ -211,6 +215,9 @@ static unsigned long long meminfo(const char *field)
 static int probe[BATCH];
 static long probe_tok[BATCH];
 
+/* A batch with a failure, or whose clock could not be read. */
+#define FAILED (~0ULL)
+
 /* The first error of a batch, for the diagnostics. */
 static long first_err[OPS];
 
@@ -220,12 +227,14 @@ static unsigned long long elapsed(unsigned long long t0, long err, int op)
 
 	if (err && !first_err[op])
 		first_err[op] = err;
-	/* A batch of syscalls that took no time is a clock that stood still. */
-	return err || !t0 || t <= t0 ? 0 : t - t0;
+	if (err || !t0 || !t)
+		return FAILED;
+	/* 0: the clock did not move, less than a step went by. */
+	return t > t0 ? t - t0 : 0;
 }
 
 /* One timed batch of each operation on the probe sockets; ns per batch
- * into t, or 0 for a batch with a failure or a clock that did not move.
+ * into t (0 if the clock did not move), or FAILED.
  */
 static void measure(unsigned long long t[OPS])
 {
@@ -265,7 +274,7 @@ static void measure(unsigned long long t[OPS])
 	t[OP_CLOSE] = elapsed(t0, err, OP_CLOSE);
 }
 
-/* The median of the readings that are not 0 (0 if fewer than half are). */
+/* The median of the readings that did not fail (FAILED if half did). */
 static unsigned long long median(const unsigned long long t[REPS])
 {
 	unsigned long long v[REPS], x;
@@ -273,13 +282,13 @@ static unsigned long long median(const unsigned long long t[REPS])
 
 	for (i = 0; i < REPS; i++) {
 		x = t[i];
-		if (!x)
+		if (x == FAILED)
 			continue;
 		for (j = n++; j > 0 && v[j - 1] > x; j--)
 			v[j] = v[j - 1];
 		v[j] = x;
 	}
-	return 2 * n > REPS ? v[n >> 1] : 0;
+	return 2 * n > REPS ? v[n >> 1] : FAILED;
 }
 
 /* The clock's step: a jiffies clocksource (6.1's x86_64 test kernel under
@@ -417,16 +426,16 @@ int main(void)
 				unread += !reps[op][r];
 		for (op = 0; op < OPS; op++) {
 			best[s][op] = median(reps[op]);
-			if (best[s][op])
+			if (best[s][op] != FAILED)
 				continue;
-			kt_line("# %s at %lu instances: no median of %d tries (%llu %llu %llu %llu %llu ns); first error %s",
+			kt_line("# %s at %lu instances: no median of %d tries (%llu %llu %llu %llu %llu ns; %llu is a failure); first error %s",
 				op_name[op], held[s], REPS, reps[op][0],
 				reps[op][1], reps[op][2], reps[op][3],
-				reps[op][4], errname(first_err[op]));
+				reps[op][4], FAILED, errname(first_err[op]));
 		}
 		memset(&ns, 0, sizeof(ns));
 		netspec_nl_stats(&ns);
-		kt_line("# scale: %lu instances (grown in %llu ms): %d %s (median of %d): customize %llu us, setsockopt %llu us, close %llu us (%u of %d batches not read); here %u specialized; MemAvailable %llu kB, Slab %llu kB",
+		kt_line("# scale: %lu instances (grown in %llu ms): %d %s (median of %d): customize %llu us, setsockopt %llu us, close %llu us (%u of %d batches read as no time); here %u specialized; MemAvailable %llu kB, Slab %llu kB",
 			held[s], us_of(us_of(t_grow)), BATCH, "each", REPS,
 			us_of(best[s][OP_CUSTOMIZE]), us_of(best[s][OP_SETSOCKOPT]),
 			us_of(best[s][OP_CLOSE]), unread, OPS * REPS, ns.versions,
@@ -457,7 +466,8 @@ int main(void)
 		strcpy(name + strlen(name), "_cost_stays_flat_with_the_instance_count");
 		/* Compared at the clock's resolution at least. */
 		base = best[0][op] > step ? best[0][op] : step;
-		ok = reached > 0 && best[0][op] && best[reached][op] &&
+		ok = reached > 0 && best[0][op] != FAILED &&
+		     best[reached][op] != FAILED &&
 		     best[reached][op] <= FLAT * base;
 		kt_result(ok, name, "%d %s took %llu us at %lu instances, %llu us at %lu",
 			  BATCH, op_name[op], us_of(best[reached][op]),
