@@ -431,13 +431,14 @@ static int change_fn(void *arg)
 	(void)arg;
 	if (net_wait_readable(dc.uffd, 10000) == 1 &&
 	    uffd_wait_fault(dc.uffd) == (unsigned long)dc.region) {
-		memset(&un, 0, sizeof(un));
-		un.sin_family = AF_UNSPEC;
-		if (dc.cork)
+		if (dc.cork) {
 			r = net_sendto(dc.fd, "c", 1, 0x8000 /* MSG_MORE */,
 				       NULL, 0) == 1 ? 0 : -EIO;
-		else
+		} else {
+			memset(&un, 0, sizeof(un));
+			un.sin_family = AF_UNSPEC;
 			r = net_connect(dc.fd, &un, sizeof(un));
+		}
 	}
 	write(dc.res[1], &r, sizeof(r));
 	uffd_fill(dc.uffd, dc.region, dc_page);
@@ -447,11 +448,12 @@ static int change_fn(void *arg)
 static void test_change_during_copy(const struct path *p, int cork,
 				    const char *name)
 {
-	const unsigned int adu = 64, n = UFFD_PAGE / 64;
+	const unsigned int adu = 64, n = UFFD_PAGE / 64, seq = 950;
 	struct sockaddr_in sin = net_sin(p->daddr, p->dport);
 	long t = -1, id = -1, r = -1, dr = -EIO, arrived = 0, first = -1,
 	     whole = 0, len;
 	struct netspec_customize c;
+	unsigned int i;
 	int st = -1, ok;
 
 	dc.cork = cork;
@@ -471,7 +473,8 @@ static void test_change_during_copy(const struct path *p, int cork,
 			  errname(t), dc.uffd);
 		return;
 	}
-	net_fill(dc_page, UFFD_PAGE, 950 + cork);
+	for (i = 0; i < n; i++)
+		net_fill(dc_page + i * adu, adu, seq + i);
 	id = thread_start(&dc_th, CLONE_FILES, SIGCHLD, change_fn, NULL);
 	if (id > 0)
 		r = netspec_send_batch(t, dc.region, n * adu, 0);
@@ -486,12 +489,10 @@ static void test_change_during_copy(const struct path *p, int cork,
 		if (len < 0)
 			break;
 		if (!arrived++)
-			first = len == 1 + adu && got[0] == 'c' &&
-				!memcmp(got + 1, dc_page, adu);
+			first = got[0] == 'c' &&
+				is_message(got + 1, len - 1, adu, seq);
 		else
-			whole += len == adu &&
-				 !memcmp(got, dc_page + (arrived - 1) * adu,
-					 adu);
+			whole += is_message(got, len, adu, seq + arrived - 1);
 	}
 	if (cork)
 		ok = r == n * adu && arrived == n && first == 1 &&

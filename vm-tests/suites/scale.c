@@ -372,7 +372,7 @@ static unsigned long long time_exit(int n, int tokens)
 
 int main(void)
 {
-	unsigned long long best[STEPS][OPS], t[OPS], reps[OPS][REPS], step, base;
+	unsigned long long cost[STEPS][OPS], t[OPS], reps[OPS][REPS], step, base;
 	unsigned long held[STEPS];
 	unsigned int s, reached = 0, last, r, op, unread;
 	struct netspec_nl_stats ns;
@@ -425,8 +425,8 @@ int main(void)
 			for (r = 0; r < REPS; r++)
 				unread += !reps[op][r];
 		for (op = 0; op < OPS; op++) {
-			best[s][op] = median(reps[op]);
-			if (best[s][op] != FAILED)
+			cost[s][op] = median(reps[op]);
+			if (cost[s][op] != FAILED)
 				continue;
 			kt_line("# %s at %lu instances: no median of %d tries (%llu %llu %llu %llu %llu ns; %llu is a failure); first error %s",
 				op_name[op], held[s], REPS, reps[op][0],
@@ -437,8 +437,8 @@ int main(void)
 		netspec_nl_stats(&ns);
 		kt_line("# scale: %lu instances (grown in %llu ms): %d %s (median of %d): customize %llu us, setsockopt %llu us, close %llu us (%u of %d batches read as no time); here %u specialized; MemAvailable %llu kB, Slab %llu kB",
 			held[s], us_of(us_of(t_grow)), BATCH, "each", REPS,
-			us_of(best[s][OP_CUSTOMIZE]), us_of(best[s][OP_SETSOCKOPT]),
-			us_of(best[s][OP_CLOSE]), unread, OPS * REPS, ns.versions,
+			us_of(cost[s][OP_CUSTOMIZE]), us_of(cost[s][OP_SETSOCKOPT]),
+			us_of(cost[s][OP_CLOSE]), unread, OPS * REPS, ns.versions,
 			meminfo("MemAvailable"), meminfo("Slab"));
 		if (held[s] < steps[s].total) {
 			for (w = 0; w < WORKERS; w++)
@@ -465,13 +465,13 @@ int main(void)
 		strcpy(name, op_name[op]);
 		strcpy(name + strlen(name), "_cost_stays_flat_with_the_instance_count");
 		/* Compared at the clock's resolution at least. */
-		base = best[0][op] > step ? best[0][op] : step;
-		ok = reached > 0 && best[0][op] != FAILED &&
-		     best[reached][op] != FAILED &&
-		     best[reached][op] <= FLAT * base;
+		base = cost[0][op] > step ? cost[0][op] : step;
+		ok = reached > 0 && cost[0][op] != FAILED &&
+		     cost[reached][op] != FAILED &&
+		     cost[reached][op] <= FLAT * base;
 		kt_result(ok, name, "%d %s took %llu us at %lu instances, %llu us at %lu",
-			  BATCH, op_name[op], us_of(best[reached][op]),
-			  held[reached], us_of(best[0][op]), held[0]);
+			  BATCH, op_name[op], us_of(cost[reached][op]),
+			  held[reached], us_of(cost[0][op]), held[0]);
 	}
 
 	/* The workers go, and with them the instances. */
