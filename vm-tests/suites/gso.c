@@ -25,7 +25,9 @@
  * payload is copied (the copy held on a userfaultfd page) sends nothing
  * and fails as send() would, where a packet built for the old connection
  * would carry IDs from no counter; a frame corked meanwhile takes the
- * first message, as it would from send().
+ * first message, as it would from send(); a cgroup program attached
+ * meanwhile that denies sends to the token's destination fails the batch
+ * as it would fail sendto().
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -36,6 +38,7 @@
 #include "fds.h"
 #include "thread.h"
 #include "uffd.h"
+#include "bpf.h"
 
 #define LOOPBACK 0x7f000001
 #define ADDR_A 0x0a640001	/* 10.100.0.1, the sender's end */
@@ -50,6 +53,7 @@
 #define ETHTOOL_STXCSUM 0x17
 #define MAX_SEGS 64
 #define PKTS_MAX 70000
+#define CGROUP "netspec-gso"
 
 static unsigned char msgs[MAX_SEGS * 1024], got[2048];
 static unsigned char pa[PKTS_MAX], pb[PKTS_MAX];
@@ -413,11 +417,18 @@ static void test_one_by_one(const struct path *p, int unconnected,
  *    fail so and send nothing;
  *  - a frame corked by send(MSG_MORE) of one byte: n calls would append
  *    the first message to it and send the rest alone, so the receiver
- *    must get a datagram of 1 + ADU bytes and then n - 1 of the ADU.
+ *    must get a datagram of 1 + ADU bytes and then n - 1 of the ADU;
+ *  - a BPF_CGROUP_UDP4_SENDMSG program that denies every send, attached
+ *    to the sender's cgroup, where the token has a destination (its
+ *    socket's peer): n sendto() calls would each fail with EPERM, so the
+ *    batch must fail so and send nothing.
  */
+enum change { CHANGE_DISCONNECT, CHANGE_CORK, CHANGE_BPF };
+
 static struct {
-	int uffd, res[2], cork;
-	long fd;
+	int uffd, res[2];
+	enum change change;
+	long fd, cg, prog;
 	unsigned char *region;
 } dc;
 static unsigned char dc_page[UFFD_PAGE] __attribute__((aligned(UFFD_PAGE)));
@@ -431,9 +442,12 @@ static int change_fn(void *arg)
 	(void)arg;
 	if (net_wait_readable(dc.uffd, 10000) == 1 &&
 	    uffd_wait_fault(dc.uffd) == (unsigned long)dc.region) {
-		if (dc.cork) {
+		if (dc.change == CHANGE_CORK) {
 			r = net_sendto(dc.fd, "c", 1, 0x8000 /* MSG_MORE */,
 				       NULL, 0) == 1 ? 0 : -EIO;
+		} else if (dc.change == CHANGE_BPF) {
+			r = bpf_attach(dc.cg, dc.prog,
+				       BPF_CGROUP_UDP4_SENDMSG);
 		} else {
 			memset(&un, 0, sizeof(un));
 			un.sin_family = AF_UNSPEC;
@@ -445,32 +459,81 @@ static int change_fn(void *arg)
 	return 0;
 }
 
-static void test_change_during_copy(const struct path *p, int cork,
+/*
+ * For CHANGE_BPF: loads a program that denies every send, in dc.prog, and
+ * moves this process into a cgroup of its own, open as dc.cg, to which the
+ * change attaches it; 0 or -errno.
+ */
+static long bpf_setup(void)
+{
+	static const struct bpf_insn deny[] = {
+		BPF_MOV64_IMM(BPF_R0, 0),
+		BPF_EXIT_INSN(),
+	};
+
+	dc.prog = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+				BPF_CGROUP_UDP4_SENDMSG, deny,
+				sizeof(deny) / sizeof(deny[0]));
+	if (dc.prog < 0) {
+		kt_line("# verifier: %s", bpf_log);
+		return dc.prog;
+	}
+	dc.cg = cgroup_make(CGROUP);
+	return dc.cg < 0 ? dc.cg : cgroup_enter(CGROUP);
+}
+
+static void bpf_teardown(void)
+{
+	if (dc.cg >= 0) {
+		bpf_detach(dc.cg, dc.prog, BPF_CGROUP_UDP4_SENDMSG);
+		cgroup_enter("");
+		close(dc.cg);
+		cgroup_remove(CGROUP);
+	}
+	if (dc.prog >= 0)
+		close(dc.prog);
+}
+
+static void test_change_during_copy(const struct path *p, enum change change,
 				    const char *name)
 {
+	static const char *const what[] = { "disconnect", "cork", "attach" };
 	const unsigned int adu = 64, n = UFFD_PAGE / 64, seq = 950;
 	struct sockaddr_in sin = net_sin(p->daddr, p->dport);
 	long t = -1, id = -1, r = -1, dr = -EIO, arrived = 0, first = -1,
-	     whole = 0, len;
+	     whole = 0, setup = 0, len;
 	struct netspec_customize c;
 	unsigned int i;
 	int st = -1, ok;
 
-	dc.cork = cork;
+	dc.change = change;
+	dc.cg = -1;
+	dc.prog = -1;
+	/* A socket takes its cgroup when it is made: this one, the program's. */
+	if (change == CHANGE_BPF)
+		setup = bpf_setup();
 	dc.fd = net_socket(AF_INET, SOCK_DGRAM, 0);
 	dc.uffd = uffd_open();
 	dc.region = mmap(NULL, UFFD_PAGE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (dc.fd >= 0 && !net_connect(dc.fd, &sin, sizeof(sin))) {
-		c = netspec_udp_connected(dc.fd, adu);
-		c.policy[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE;
+	if (!setup && dc.fd >= 0 && !net_connect(dc.fd, &sin, sizeof(sin))) {
+		if (change == CHANGE_BPF) {
+			c = netspec_udp_to_ipv4(dc.fd, adu,
+						net_htonl(p->daddr),
+						net_htons(p->dport));
+		} else {
+			c = netspec_udp_connected(dc.fd, adu);
+			c.policy[NETSPEC_EVENT_SOCKET] =
+				NETSPEC_POLICY_INVALIDATE;
+		}
 		t = netspec_customize(&c);
 	}
 	if (t <= 0 || dc.uffd < 0 || dc.region == MAP_FAILED ||
 	    uffd_register(dc.uffd, dc.region, UFFD_PAGE) ||
 	    net_pipe(dc.res)) {
-		kt_result(0, name, "setup: token %s, userfaultfd %d",
-			  errname(t), dc.uffd);
+		kt_result(0, name, "setup: %s, token %s, userfaultfd %d",
+			  errname(setup), errname(t), dc.uffd);
+		bpf_teardown();
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -494,20 +557,24 @@ static void test_change_during_copy(const struct path *p, int cork,
 		else
 			whole += is_message(got, len, adu, seq + arrived - 1);
 	}
-	if (cork)
+	if (change == CHANGE_CORK)
 		ok = r == n * adu && arrived == n && first == 1 &&
 		     whole == n - 1;
+	else if (change == CHANGE_BPF)
+		ok = r == -EPERM && !arrived;
 	else
 		ok = r == -EDESTADDRREQ && !arrived;
 	kt_result(dr == 0 && ok, name,
 		  "%s %s, batch %s, %ld datagrams arrived (the first %s, %ld more as sent)",
-		  cork ? "cork" : "disconnect", errname(dr), errname(r),
-		  arrived, first == 1 ? "joined the cork" : "alone", whole);
+		  what[change], errname(dr), errname(r), arrived,
+		  first == 1 ? "joined the cork" : "alone", whole);
+	bpf_teardown();
 	close(t);
 	close(dc.fd);
 	close(dc.uffd);
 	close(dc.res[0]);
 	close(dc.res[1]);
+	munmap(dc.region, UFFD_PAGE);
 }
 
 int main(void)
@@ -520,7 +587,7 @@ int main(void)
 	long r, w;
 	pid_t pid;
 
-	kt_plan(1, 13);
+	kt_plan(1, 14);
 	net_if_up("lo");
 	lo.cap = cap_open(CAP_LO);
 	rx = net_udp_receiver(LOOPBACK, &rx_port);
@@ -538,10 +605,12 @@ int main(void)
 	test_one_by_one(&lo, 0, "no_check_batch_goes_one_datagram_at_a_time");
 	test_one_by_one(&lo, 1,
 			"unconnected_batch_goes_one_datagram_at_a_time");
-	test_change_during_copy(&lo, 0,
+	test_change_during_copy(&lo, CHANGE_DISCONNECT,
 				"disconnect_during_the_copy_fails_as_send_would");
-	test_change_during_copy(&lo, 1,
+	test_change_during_copy(&lo, CHANGE_CORK,
 				"cork_during_the_copy_takes_the_first_message");
+	test_change_during_copy(&lo, CHANGE_BPF,
+				"cgroup_program_attached_during_the_copy_denies_as_sendto");
 
 	pid = fork();
 	if (pid == 0)
