@@ -58,14 +58,14 @@
 enum proto { P_UDP, P_TCP };
 enum link { L_LO, L_VETH };
 enum sender {
-	S_SEND, S_SENDTO, S_SENDMMSG, S_GSO, S_URING, S_CSEND, S_CSEND_BATCH,
-	S_COUNT
+	S_SEND, S_SENDTO, S_SENDMMSG, S_GSO, S_URING, S_URING_ZC, S_CSEND,
+	S_CSEND_BATCH, S_COUNT
 };
 
 static const char *const proto_name[] = { "udp", "tcp" };
 static const char *const link_name[] = { "lo", "veth" };
 static const char *const sender_name[] = {
-	"send", "sendto", "sendmmsg", "udp-gso", "io_uring",
+	"send", "sendto", "sendmmsg", "udp-gso", "io_uring", "io_uring-zc",
 	"customized_send", "customized_send-batch",
 };
 
@@ -278,13 +278,16 @@ struct ring {
 
 /*
  * Sets up a ring of BATCH entries with fd registered as its fixed file 0,
- * io_uring's cheapest way to name a socket; 0 or -errno (-ENOSYS without
- * io_uring).  The buffer is not registered: 6.12's IORING_OP_SEND takes no
- * registered buffer (only IORING_OP_SEND_ZC does, whose page pinning costs
- * more than it saves at these sizes).
+ * io_uring's cheapest way to name a socket, and, for zc, the payload as
+ * registered buffer 0; 0 or -errno (-ENOSYS without io_uring).  6.12's
+ * IORING_OP_SEND takes no registered buffer: only IORING_OP_SEND_ZC does,
+ * so the registered-buffer case is the zero-copy sender.  Its completion
+ * queue is larger, for the notifications that come after the sends (a TCP
+ * segment's when it is acknowledged).
  */
-static long ring_setup(struct ring *q, int sock)
+static long ring_setup(struct ring *q, int sock, int zc)
 {
+	struct bench_iovec rb = { buf, sizeof(buf) };
 	struct io_uring_params p;
 	unsigned long sq_len, cq_len;
 	char *sq, *cq;
@@ -292,6 +295,10 @@ static long ring_setup(struct ring *q, int sock)
 	long fd;
 
 	memset(&p, 0, sizeof(p));
+	if (zc) {
+		p.flags = IORING_SETUP_CQSIZE;
+		p.cq_entries = 16 * BATCH;
+	}
 	fd = my_syscall2(__NR_io_uring_setup, BATCH, &p);
 	if (fd < 0)
 		return fd;
@@ -321,19 +328,56 @@ static long ring_setup(struct ring *q, int sock)
 	q->cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
 	q->sqes = sqes;
 	q->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	if (zc) {
+		long r = my_syscall4(__NR_io_uring_register, fd,
+				     IORING_REGISTER_BUFFERS, &rb, 1);
+
+		if (r)
+			return r;
+	}
 	return my_syscall4(__NR_io_uring_register, fd, IORING_REGISTER_FILES,
 			   &sock, 1);
 }
 
 /*
+ * Reaps the completion queue: adds the sends' bytes to *bytes and their
+ * first error to *err, and counts the sends' CQEs in *done.  A zero-copy
+ * send's notification (IORING_CQE_F_NOTIF) is reaped and not waited for:
+ * the payload never changes, so a send may reuse the buffer before the
+ * kernel is done with an earlier one's pages.
+ */
+static void ring_reap(struct ring *q, long *bytes, int *err,
+		      unsigned int *done)
+{
+	unsigned int head;
+
+	barrier();
+	for (head = *q->cq_head; head != *q->cq_tail; head++) {
+		struct io_uring_cqe *cqe = &q->cqes[head & *q->cq_mask];
+
+		if (cqe->flags & IORING_CQE_F_NOTIF)
+			continue;
+		++*done;
+		if (cqe->res > 0)
+			*bytes += cqe->res;
+		else if (cqe->res != -EAGAIN && cqe->res != -ECANCELED && !*err)
+			*err = cqe->res;
+	}
+	barrier();
+	*q->cq_head = head;
+}
+
+/*
  * n IORING_OP_SEND of len bytes on the fixed file, submitted and waited
  * for in one io_uring_enter(); linked when link is set (TCP: a short send
- * cancels the rest, so the stream stays in order).  Bytes sent, or -errno.
+ * cancels the rest, so the stream stays in order).  With zc, n
+ * IORING_OP_SEND_ZC from registered buffer 0 instead.  Bytes sent, or
+ * -errno.
  */
 static long ring_send(struct ring *q, unsigned int len, unsigned int n,
-		      unsigned int flags, int link)
+		      unsigned int flags, int link, int zc)
 {
-	unsigned int tail = *q->sq_tail, head, i, idx;
+	unsigned int tail = *q->sq_tail, done = 0, i, idx;
 	long bytes = 0, r;
 	int err = 0;
 
@@ -343,7 +387,9 @@ static long ring_send(struct ring *q, unsigned int len, unsigned int n,
 		idx = (tail + i) & *q->sq_mask;
 		sqe = &q->sqes[idx];
 		memset(sqe, 0, sizeof(*sqe));
-		sqe->opcode = IORING_OP_SEND;
+		sqe->opcode = zc ? IORING_OP_SEND_ZC : IORING_OP_SEND;
+		if (zc)
+			sqe->ioprio = IORING_RECVSEND_FIXED_BUF; /* buf_index 0 */
 		sqe->fd = 0;	/* the fixed file */
 		sqe->addr = (unsigned long)buf;
 		sqe->len = len;
@@ -360,17 +406,15 @@ static long ring_send(struct ring *q, unsigned int len, unsigned int n,
 			IORING_ENTER_GETEVENTS, NULL, 0);
 	if (r < 0)
 		return r;
-	barrier();
-	for (head = *q->cq_head; head != *q->cq_tail; head++) {
-		int res = q->cqes[head & *q->cq_mask].res;
-
-		if (res > 0)
-			bytes += res;
-		else if (res != -EAGAIN && res != -ECANCELED && !err)
-			err = res;
+	/* A notification can complete the wait before a send does. */
+	ring_reap(q, &bytes, &err, &done);
+	while (done < n) {
+		r = my_syscall6(__NR_io_uring_enter, q->fd, 0, n - done,
+				IORING_ENTER_GETEVENTS, NULL, 0);
+		if (r < 0)
+			return r;
+		ring_reap(q, &bytes, &err, &done);
 	}
-	barrier();
-	*q->cq_head = head;
 	return err && !bytes ? err : bytes;
 }
 
@@ -439,8 +483,9 @@ static long send_batch(struct tx *t)
 		}
 		break;
 	case S_URING:
+	case S_URING_ZC:
 		r = ring_send(&t->ring, adu, BATCH, t->flags,
-			      t->proto == P_TCP);
+			      t->proto == P_TCP, t->sender == S_URING_ZC);
 		bytes = r > 0 ? r : 0;
 		break;
 	default:
@@ -486,7 +531,8 @@ static long tx_setup(struct tx *t, unsigned int addr, unsigned short port)
 	case S_GSO:
 		return set_int(t->fd, SOL_UDP, UDP_SEGMENT, t->adu);
 	case S_URING:
-		return ring_setup(&t->ring, t->fd);
+	case S_URING_ZC:
+		return ring_setup(&t->ring, t->fd, t->sender == S_URING_ZC);
 	case S_CSEND:
 	case S_CSEND_BATCH:
 		c = netspec_udp_connected(t->fd, t->adu);
@@ -510,7 +556,8 @@ static void tx_close(struct tx *t)
 {
 	if (t->token > 0)
 		netspec_cancel(t->token);
-	if (t->sender == S_URING && t->ring.fd > 0)
+	if ((t->sender == S_URING || t->sender == S_URING_ZC) &&
+	    t->ring.fd > 0)
 		close(t->ring.fd);
 	if (t->fd >= 0)
 		close(t->fd);

@@ -199,6 +199,7 @@ fn sender_label(s: &str) -> &str {
         "sendmmsg" => "sendmmsg(), 64 a call",
         "udp-gso" => "UDP GSO (UDP_SEGMENT), 64 a batch",
         "io_uring" => "io_uring IORING_OP_SEND, fixed file, 64 an enter",
+        "io_uring-zc" => "io_uring IORING_OP_SEND_ZC, fixed file, registered buffer, 64 an enter",
         "customized_send" => "customized_send()",
         "customized_send-batch" => "batched customized_send()",
         "customized_send-generic" => "customized_send(), empty context (generic path)",
