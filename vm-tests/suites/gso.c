@@ -137,6 +137,19 @@ static int is_message(const unsigned char *p, long len, unsigned int adu,
 	return len == (long)adu && !memcmp(p, want, adu);
 }
 
+/* Receives n messages of adu bytes from rx, seq on; how many were right. */
+static unsigned int receive_n(unsigned int adu, unsigned int seq,
+			      unsigned int n)
+{
+	unsigned int i, ok = 0;
+
+	for (i = 0; i < n && net_wait_readable(rx, 1000) == 1; i++)
+		ok += is_message(got, net_recvfrom(rx, got, sizeof(got),
+						   MSG_DONTWAIT, NULL, NULL),
+				 adu, seq + i);
+	return ok;
+}
+
 /*
  * Receives twice n messages of adu bytes from fd, seq..seq+n-1 each time,
  * then message seq once more; how many were right.
@@ -387,13 +400,7 @@ static void test_one_by_one(const struct path *p, int unconnected,
 		sums += lens[i] == 28 + adu &&
 			!(pa[i * (28 + adu) + 26] | pa[i * (28 + adu) + 27]) ==
 			!unconnected;
-	for (i = 0, ok = 0; i < n; i++) {
-		if (net_wait_readable(rx, 1000) != 1)
-			break;
-		ok += is_message(got, net_recvfrom(rx, got, sizeof(got),
-						   MSG_DONTWAIT, NULL, NULL),
-				 adu, seq + i);
-	}
+	ok = receive_n(adu, seq, n);
 	info = netspec_info_of(t);
 	kt_result(t > 0 && seg == -EINVAL && r == n * adu && np == n &&
 		  sums == n && ok == n && info.sends == n &&
@@ -577,19 +584,6 @@ static void test_change_during_copy(const struct path *p, enum change change,
 	close(dc.res[0]);
 	close(dc.res[1]);
 	munmap(dc.region, UFFD_PAGE);
-}
-
-/* Receives n messages of adu bytes from rx, seq on; how many were right. */
-static unsigned int receive_n(unsigned int adu, unsigned int seq,
-			      unsigned int n)
-{
-	unsigned int i, ok = 0;
-
-	for (i = 0; i < n && net_wait_readable(rx, 1000) == 1; i++)
-		ok += is_message(got, net_recvfrom(rx, got, sizeof(got),
-						   MSG_DONTWAIT, NULL, NULL),
-				 adu, seq + i);
-	return ok;
 }
 
 /*
