@@ -29,6 +29,8 @@
  * meanwhile that denies sends to the token's destination fails the batch
  * as it would fail sendto().  A GSO packet that cannot be allocated
  * leaves its messages to the per-message path, which sends them all.
+ * The namespace's SNMP counters count a GSO packet once, as they count
+ * the reference's UDP_SEGMENT packet.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -40,6 +42,7 @@
 #include "thread.h"
 #include "uffd.h"
 #include "bpf.h"
+#include "snmp.h"
 
 #define LOOPBACK 0x7f000001
 #define ADDR_A 0x0a640001	/* 10.100.0.1, the sender's end */
@@ -242,6 +245,37 @@ static const char *gso_is_sends(const unsigned char *a, const long *lens,
 }
 
 /*
+ * NULL if the SNMP counters moved as the reference's, from m0 to m1, say
+ * the batch's, from m1 to m2, must: one UDP datagram and one IP packet a
+ * GSO packet, as for sendmsg() with UDP_SEGMENT; the same as the
+ * reference's where that is the reference.  Where n send() calls are,
+ * they counted n, and the batch counts one, or n if it went one message
+ * at a time (6.1 without checksum offload); a packet that left the device
+ * whole (nb, captured) was one GSO packet.
+ */
+static const char *snmp_counted(enum ref ref, unsigned int n, long nb,
+				struct snmp_out m0, struct snmp_out m1,
+				struct snmp_out m2)
+{
+	const char *why;
+
+	if (ref == REF_SEGMENT) {
+		why = snmp_out_moved(m0, m1, 1, 1);
+		if (!why)
+			why = snmp_out_moved(m1, m2, 1, 1);
+	} else {
+		why = snmp_out_moved(m0, m1, n, n);
+		if (!why && (nb == 1 || snmp_out_moved(m1, m2, n, n)))
+			why = snmp_out_moved(m1, m2, 1, 1);
+	}
+	if (why)
+		kt_line("# SNMP: %s; Udp OutDatagrams +%lld then +%lld, Ip OutRequests +%lld then +%lld",
+			why, m1.udp_out - m0.udp_out, m2.udp_out - m1.udp_out,
+			m1.ip_out - m0.ip_out, m2.ip_out - m1.ip_out);
+	return why ? "the SNMP counters are not the reference's" : NULL;
+}
+
+/*
  * One case: n messages of adu bytes through the reference and through a
  * batch on a new connected socket's token, then one send().
  */
@@ -256,6 +290,7 @@ static void one_case(const struct path *p, unsigned int adu, unsigned int n,
 	unsigned int id0 = 0, want;
 	unsigned long at = 0;
 	struct netspec_customize c;
+	struct snmp_out m0, m1, m2;
 	struct netspec_info i0, i1;
 	const char *why = NULL;
 	static unsigned char pc[CAP_MAX];
@@ -282,6 +317,7 @@ static void one_case(const struct path *p, unsigned int adu, unsigned int n,
 	}
 	cap_flush(p->cap, pa, sizeof(pa));
 	i0 = netspec_info_of(t);
+	m0 = snmp_out_read();
 	if (ref == REF_SEGMENT) {
 		s1 = send_segmented(fd, n * adu, adu);
 		if (s1 == -EIO) {
@@ -301,8 +337,10 @@ static void one_case(const struct path *p, unsigned int adu, unsigned int n,
 			s1 = r == (long)adu ? s1 + r : r;
 		}
 	}
+	m1 = snmp_out_read();
 	na = capture(p->cap, p->dport, n * adu, pa, lens_a);
 	s2 = netspec_send_batch(t, msgs, n * adu, 0);
+	m2 = snmp_out_read();
 	nb = capture(p->cap, p->dport, n * adu, pb, lens_b);
 	i1 = netspec_info_of(t);
 	s3 = net_sendto(fd, msgs, adu, 0, NULL, 0);
@@ -345,6 +383,8 @@ static void one_case(const struct path *p, unsigned int adu, unsigned int n,
 		why = "the receiver did not get every message in order";
 	if (!why && (i1.sends != i0.sends + n || i1.fallbacks != i0.fallbacks))
 		why = "info does not count the messages as specialized sends";
+	if (!why)
+		why = snmp_counted(ref, n, nb, m0, m1, m2);
 	kt_line("# %s: %ld packet(s) of %ld bytes each way, DF %u, IDs %u then %u, received %u of %u, sends +%llu",
 		name, nb, nb > 0 ? lens_b[0] : 0, nb > 0 ? cap_df(pb) : 0,
 		id0, l3 > 0 ? cap_id(pc) : 0, ok, 2 * n + 1,

@@ -15,13 +15,15 @@
  * what it is: consecutive on a connected socket (the socket's counter),
  * zero where send()'s is zero, non-zero where send()'s is non-zero (the
  * hashed generator of an unconnected socket, which is zero once in 65536:
- * of three packets, one zero is let pass).
+ * of three packets, one zero is let pass).  The namespace's SNMP counters
+ * move as send() moves them: one UDP datagram and one IP packet a send.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
 #include "net.h"
 #include "text.h"
 #include "capture.h"
+#include "snmp.h"
 
 #define ADU 64
 #define CORKED 20
@@ -67,21 +69,26 @@ static int received(const unsigned char *want, unsigned long len)
 /*
  * The same len bytes through send() (captured into pa) and through the
  * token (into pb); NULL if both were sent, captured, received and are the
- * same datagram but for the ID, else what went wrong.
+ * same datagram but for the ID, and each moved the SNMP counters as the
+ * other did, else what went wrong.
  */
 static const char *send_both(int fd, long token, unsigned long len,
 			     int unconnected, unsigned int seq, long *la,
 			     long *lb)
 {
+	struct snmp_out s0, s1, s2;
 	const char *why;
 
 	net_fill(payload, len, seq);
 	cap_flush(cap, pa, sizeof(pa));
+	s0 = snmp_out_read();
 	if (plain_send(fd, len, unconnected, 0) != (long)len)
 		return "send() failed";
+	s1 = snmp_out_read();
 	*la = cap_next(cap, port, pa, sizeof(pa));
 	if (netspec_send(token, payload, len, 0) != (long)len)
 		return "customized_send() failed";
+	s2 = snmp_out_read();
 	*lb = cap_next(cap, port, pb, sizeof(pb));
 	if (*la < 0 || *lb < 0)
 		return "not captured";
@@ -91,8 +98,20 @@ static const char *send_both(int fd, long token, unsigned long len,
 	if (why) {
 		cap_print("send()", pa, *la);
 		cap_print("token", pb, *lb);
+		return why;
 	}
-	return why;
+	/* The namespace's counters: one datagram and one IP packet each. */
+	why = snmp_out_moved(s0, s1, 1, 1);
+	if (why) {
+		kt_line("# send(): %s", why);
+		return "send()'s SNMP counters";
+	}
+	why = snmp_out_moved(s1, s2, 1, 1);
+	if (why) {
+		kt_line("# token: %s", why);
+		return "the token's SNMP counters are not send()'s";
+	}
+	return NULL;
 }
 
 /*
