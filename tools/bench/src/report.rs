@@ -18,6 +18,25 @@ pub struct Results {
     pub inputs: String,
     pub run: Run,
     pub code: CodeSize,
+    /// The compiler's optimization level of the kernel ("-O2", "-Os"), read
+    /// from its `.config` by [`optimize_level`]; empty in results stored
+    /// before it was recorded.
+    #[serde(default)]
+    pub optimize: String,
+}
+
+/// The optimization level a kernel `.config` builds with: "-O2" for
+/// `CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE`, "-Os" for
+/// `CONFIG_CC_OPTIMIZE_FOR_SIZE`, empty if it names neither.
+pub fn optimize_level(config: &str) -> &'static str {
+    for line in config.lines() {
+        match line.trim() {
+            "CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y" => return "-O2",
+            "CONFIG_CC_OPTIMIZE_FOR_SIZE=y" => return "-Os",
+            _ => {}
+        }
+    }
+    ""
 }
 
 /// A derived figure, named so that two runs can be compared.
@@ -229,7 +248,8 @@ pub fn render(all: &[Results]) -> String {
         s,
         "QEMU TCG with `-icount shift=0,sleep=off`: one guest nanosecond is one executed instruction, \
          so every figure is an instruction count (a \"guest second\" is 10^9 instructions). \
-         Bench kernel profile (no debug options), one boot per arch, every comparison inside that boot."
+         Bench kernel profile (no debug options; each arch's heading gives the compiler's optimization level), \
+         one boot per arch, every comparison inside that boot."
     );
     summary(&mut s, all);
     for r in all {
@@ -331,7 +351,11 @@ fn batch_summary(s: &mut String, all: &[Results]) {
 
 fn arch_section(s: &mut String, r: &Results) {
     let run = &r.run;
-    let _ = writeln!(s, "\n## {} (Linux {})\n", r.arch, r.base);
+    if r.optimize.is_empty() {
+        let _ = writeln!(s, "\n## {} (Linux {})\n", r.arch, r.base);
+    } else {
+        let _ = writeln!(s, "\n## {} (Linux {}, {})\n", r.arch, r.base, r.optimize);
+    }
     if let Some(nf) = &r.run.netfilter {
         let _ = writeln!(
             s,
@@ -496,5 +520,20 @@ fn arch_section(s: &mut String, r: &Results) {
                 m.measured * 100.0
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn check(config: &str, expected: &str) {
+        assert_eq!(super::optimize_level(config), expected, "{config:?}");
+    }
+
+    #[test]
+    fn the_optimization_level_is_the_config_s_choice() {
+        check("CONFIG_X=y\nCONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y\n", "-O2");
+        check("# CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE is not set\nCONFIG_CC_OPTIMIZE_FOR_SIZE=y\n", "-Os");
+        check("# CONFIG_CC_OPTIMIZE_FOR_SIZE is not set\n", "");
+        check("", "");
     }
 }

@@ -17,6 +17,7 @@ fn saved() -> bench::Results {
         inputs: "0".into(),
         run,
         code: bench::code_size(&bench::parse_nm(&testdata("x86_64.nm"))),
+        optimize: "-Os".into(),
     }
 }
 
@@ -99,6 +100,7 @@ fn mangled_inputs_do_not_panic() {
             inputs: "0".into(),
             run,
             code: bench::code_size(&bench::parse_nm(text)),
+            optimize: String::new(),
         };
         let _ = bench::render(std::slice::from_ref(&r));
         let _ = bench::compare(&r, &saved());

@@ -124,6 +124,7 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, args: &Args, out: &Path) -> an
     // is not a repeat of one that did not.
     let sets = format!("{:?} {:?}", bench::SPECIALIZED, bench::GENERIC);
     let inputs = digest(&[&image, &initrd], &format!("{qemu} {} {sets}", qemu_args.join(" ")))?;
+    let optimize = bench::optimize_level(&sh.read_file(build.join(".config"))?);
 
     sh.create_dir(out)?;
     let json = out.join(format!("{}.json", arch.name));
@@ -148,7 +149,14 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, args: &Args, out: &Path) -> an
                 .context("the guest's measurements are incomplete")
                 .stage(Stage::Test);
         }
-        let r = bench::Results { arch: arch.name.into(), base: base.name.into(), inputs: inputs.clone(), run, code: code.clone() };
+        let r = bench::Results {
+            arch: arch.name.into(),
+            base: base.name.into(),
+            inputs: inputs.clone(),
+            run,
+            code: code.clone(),
+            optimize: optimize.into(),
+        };
         if let Some(p) = &previous {
             let devs = bench::compare(p, &r);
             let max = devs.first().map_or(0.0, |d| d.relative);
