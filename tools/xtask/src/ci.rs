@@ -9,12 +9,14 @@ use xshell::cmd;
 use crate::project;
 use crate::{Stage, StageExt};
 
-/// Which arches boot on which base in CI: every arch on 6.12, x86_64 on the
-/// other two bases. Seven test kernels at 4-8 minutes each are most of
-/// CI's 75 minutes on two cores.
-pub const VM_MATRIX: &[(&str, &str)] = &[("6.12", "all"), ("6.1", "x86_64"), ("7.3", "x86_64")];
+/// Which arches boot on which base in CI: every arch on 6.12, x86_64 on 6.1
+/// (Debian stable's kernel). Six test kernels at 4-8 minutes each are most
+/// of CI's 75 minutes on two cores; with 7.3's x86_64 kernel too the run
+/// took 71 minutes, too close to the budget.
+pub const VM_MATRIX: &[(&str, &str)] = &[("6.12", "all"), ("6.1", "x86_64")];
 
-/// What `ci --full` boots: the papers' armv4 on 6.1 and 7.3 too.
+/// What `ci --full` boots: x86_64 on 7.3, and the papers' armv4 on 6.1 and
+/// 7.3, too.
 pub const FULL_MATRIX: &[(&str, &str)] = &[("6.12", "all"), ("6.1", "armv4,x86_64"), ("7.3", "armv4,x86_64")];
 
 /// The order the kernels are built and booted in, one pipeline for every
@@ -226,7 +228,7 @@ fn config_check(sh: &xshell::Shell, vm_builds: &[(&str, &str)], dry_run: bool) -
 mod tests {
     #[test]
     fn vm_order_covers_the_matrices() {
-        assert_eq!(super::vm_jobs(super::VM_MATRIX).unwrap().len(), 7);
+        assert_eq!(super::vm_jobs(super::VM_MATRIX).unwrap().len(), 6);
         // The full matrix is the whole order.
         assert_eq!(super::vm_jobs(super::FULL_MATRIX).unwrap().len(), super::VM_ORDER.len());
     }
