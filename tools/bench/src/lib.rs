@@ -14,5 +14,5 @@ mod report;
 mod symbols;
 
 pub use parse::{parse, Customize, Diagnostic, Outcome, PathRow, Run, StreamRow};
-pub use report::{batch_vs_gso, compare, figures, model, optimize_level, render, Deviation, Figure, ModelRow, Results};
+pub use report::{batch_vs_gso, compare, figures, model, render, Deviation, Figure, ModelRow, Results};
 pub use symbols::{code_size, parse_nm, CodeSize, Entry, Symbol, GENERIC, SPECIALIZED};

@@ -19,24 +19,10 @@ pub struct Results {
     pub run: Run,
     pub code: CodeSize,
     /// The compiler's optimization level of the kernel ("-O2", "-Os"), read
-    /// from its `.config` by [`optimize_level`]; empty in results stored
+    /// from its `.config` by `cargo xtask bench`; empty in results stored
     /// before it was recorded.
     #[serde(default)]
     pub optimize: String,
-}
-
-/// The optimization level a kernel `.config` builds with: "-O2" for
-/// `CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE`, "-Os" for
-/// `CONFIG_CC_OPTIMIZE_FOR_SIZE`, empty if it names neither.
-pub fn optimize_level(config: &str) -> &'static str {
-    for line in config.lines() {
-        match line.trim() {
-            "CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y" => return "-O2",
-            "CONFIG_CC_OPTIMIZE_FOR_SIZE=y" => return "-Os",
-            _ => {}
-        }
-    }
-    ""
 }
 
 /// A derived figure, named so that two runs can be compared.
@@ -520,20 +506,5 @@ fn arch_section(s: &mut String, r: &Results) {
                 m.measured * 100.0
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    fn check(config: &str, expected: &str) {
-        assert_eq!(super::optimize_level(config), expected, "{config:?}");
-    }
-
-    #[test]
-    fn the_optimization_level_is_the_config_s_choice() {
-        check("CONFIG_X=y\nCONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y\n", "-O2");
-        check("# CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE is not set\nCONFIG_CC_OPTIMIZE_FOR_SIZE=y\n", "-Os");
-        check("# CONFIG_CC_OPTIMIZE_FOR_SIZE is not set\n", "");
-        check("", "");
     }
 }

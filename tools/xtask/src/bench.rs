@@ -124,7 +124,7 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, args: &Args, out: &Path) -> an
     // is not a repeat of one that did not.
     let sets = format!("{:?} {:?}", bench::SPECIALIZED, bench::GENERIC);
     let inputs = digest(&[&image, &initrd], &format!("{qemu} {} {sets}", qemu_args.join(" ")))?;
-    let optimize = bench::optimize_level(&sh.read_file(build.join(".config"))?);
+    let optimize = optimize_level(&kconfig::parse_config(&sh.read_file(build.join(".config"))?));
 
     sh.create_dir(out)?;
     let json = out.join(format!("{}.json", arch.name));
@@ -191,6 +191,20 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, args: &Args, out: &Path) -> an
 
 /// FNV-1a over the files and the QEMU command line: which kernel, guest
 /// program and machine a result is of.
+/// The optimization level a kernel `.config` builds with: "-O2" for
+/// `CC_OPTIMIZE_FOR_PERFORMANCE`, "-Os" for `CC_OPTIMIZE_FOR_SIZE`, empty
+/// if it sets neither.
+fn optimize_level(config: &kconfig::Config) -> &'static str {
+    let set = |option| config.get(option) == Some(&kconfig::Value::Yes);
+    if set("CC_OPTIMIZE_FOR_PERFORMANCE") {
+        "-O2"
+    } else if set("CC_OPTIMIZE_FOR_SIZE") {
+        "-Os"
+    } else {
+        ""
+    }
+}
+
 fn digest(files: &[&PathBuf], command: &str) -> anyhow::Result<String> {
     let mut h: u64 = 0xcbf29ce484222325;
     let mut eat = |bytes: &[u8]| {
@@ -302,4 +316,19 @@ fn plot(r: &bench::Results, path: &Path) -> anyhow::Result<()> {
     }
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    fn check(config: &str, expected: &str) {
+        assert_eq!(super::optimize_level(&kconfig::parse_config(config)), expected, "{config:?}");
+    }
+
+    #[test]
+    fn the_optimization_level_is_the_config_s_choice() {
+        check("CONFIG_X=y\nCONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y\n", "-O2");
+        check("# CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE is not set\nCONFIG_CC_OPTIMIZE_FOR_SIZE=y\n", "-Os");
+        check("# CONFIG_CC_OPTIMIZE_FOR_SIZE is not set\n", "");
+        check("", "");
+    }
 }
