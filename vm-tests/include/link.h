@@ -2,7 +2,7 @@
 /*
  * Network devices for nolibc guest programs: creating a link with rtnetlink
  * (a veth pair whose peer lives in another process's network namespace, or
- * a dummy device), giving it an IPv4 address and bringing it up.
+ * a dummy device), giving it an IPv4 or IPv6 address and bringing it up.
  * Every call returns 0 or -errno.  Include after net.h.
  */
 #ifndef NETSPEC_GUEST_LINK_H
@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
+#include <linux/if_addr.h>
 #include <linux/veth.h>
 
 #define LINK_SIOCSIFADDR	0x8916
@@ -214,6 +215,39 @@ static __attribute__((unused)) long link_route_replace(unsigned int dst,
 						       unsigned int gw)
 {
 	return link_route_replace_mtu(dst, dst_len, gw, 0);
+}
+
+/*
+ * Gives interface name the IPv6 address addr/64 with RTM_NEWADDR, without
+ * duplicate address detection (IFA_F_NODAD), so that it is usable at once
+ * rather than tentative for a second or two.
+ */
+static __attribute__((unused)) long link_addr6(const char *name,
+					       const struct in6_addr *addr)
+{
+	static unsigned char msg[256] __attribute__((aligned(4)));
+	struct nlmsghdr *m = (struct nlmsghdr *)msg;
+	unsigned int flags = IFA_F_NODAD;
+	struct ifaddrmsg *ifa;
+	long index = link_ifindex(name);
+
+	if (index < 0)
+		return index;
+	memset(msg, 0, sizeof(msg));
+	m->nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
+	m->nlmsg_type = RTM_NEWADDR;
+	m->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+	m->nlmsg_seq = 1;
+	ifa = NLMSG_DATA(m);
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = 64;
+	ifa->ifa_flags = IFA_F_NODAD;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = index;
+	link_attr(m, IFA_LOCAL, addr, sizeof(*addr));
+	link_attr(m, IFA_ADDRESS, addr, sizeof(*addr));
+	link_attr(m, IFA_FLAGS, &flags, sizeof(flags));
+	return link_request(m, sizeof(msg));
 }
 
 #endif /* NETSPEC_GUEST_LINK_H */

@@ -10,6 +10,9 @@
  * The connection runs over a veth pair to a far network namespace (far.h),
  * whose MTU on this side sets the connection's MSS: 1000 gives 948 (less
  * 40 bytes of headers and 12 of timestamps), 1500 gives 1448, 800 gives 748.
+ * Over IPv6 (60 bytes of headers), 1500 gives 1428 and 1280 gives 1208;
+ * those tests run first, since an MTU under 1280 takes IPv6 off the link
+ * and its addresses with it.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -36,11 +39,14 @@
 #define MSS_1500 1448
 #define MSS_800 748
 #define CLAMP_1000 960		/* MSS_1000 plus the timestamp option */
+#define MSS6_1500 1428
+#define MSS6_1280 1208
 
 static unsigned char msg[ADU * BATCH], in[4096];
 static unsigned char tx_byte, rx_byte;	/* the stream's pattern, mod 251 */
-static int listener;
-static unsigned short listen_port;
+static int listener, listener6;
+static unsigned short listen_port, listen_port6;
+static struct in6_addr tca6, tcb6;	/* fd00:5a::1 and fd00:5a::2 */
 
 /* Fills n bytes with the stream's next bytes. */
 static void fill(unsigned char *p, unsigned int n)
@@ -82,9 +88,18 @@ static long setup(void)
 	int size = 4 << 20;
 	long r, here;
 
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	socklen_t len6 = sizeof(s6);
+
+	tca6.s6_addr[0] = 0xfd;
+	tca6.s6_addr[3] = 0x5a;
+	tcb6 = tca6;
+	tca6.s6_addr[15] = 1;
+	tcb6.s6_addr[15] = 2;
 	r = far_spawn();
 	r = r ?: link_create("veth", "tca", "tcb", far_pid);
 	r = r ?: link_addr_up("tca", TCA);
+	r = r ?: link_addr6("tca", &tca6);
 	if (r)
 		return r;
 	here = far_enter();
@@ -92,6 +107,7 @@ static long setup(void)
 		return here;
 	r = net_if_up("lo");
 	r = r ?: link_addr_up("tcb", TCB);
+	r = r ?: link_addr6("tcb", &tcb6);
 	listener = r ? -1 : net_socket(AF_INET, SOCK_STREAM, 0);
 	if (listener >= 0) {
 		net_setsockopt(listener, SOL_SOCKET, SO_RCVBUFFORCE, &size,
@@ -101,8 +117,18 @@ static long setup(void)
 		r = r ?: net_listen(listener, 8);
 		listen_port = net_ntohs(sin.sin_port);
 	}
+	listener6 = r ? -1 : net_socket(AF_INET6, SOCK_STREAM, 0);
+	if (listener6 >= 0) {
+		net_setsockopt(listener6, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+			       sizeof(size));
+		s6.sin6_addr = tcb6;
+		r = net_bind(listener6, &s6, sizeof(s6));
+		r = r ?: net_getsockname(listener6, &s6, &len6);
+		r = r ?: net_listen(listener6, 8);
+		listen_port6 = net_ntohs(s6.sin6_port);
+	}
 	far_leave(here);
-	return listener < 0 ? -EIO : r;
+	return listener < 0 || listener6 < 0 ? -EIO : r;
 }
 
 /*
@@ -122,6 +148,34 @@ static long connect_at(int mtu, int *srv)
 	net_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
 	r = net_connect(fd, &sin, sizeof(sin));
 	*srv = r ? -1 : net_accept(listener);
+	if (r || *srv < 0) {
+		close(fd);
+		return r ?: *srv;
+	}
+	tx_byte = 0;
+	rx_byte = 0;
+	return fd;
+}
+
+/*
+ * An IPv6 connection to the far side, made with the MTU of tca at 1500:
+ * its fd, the far end's in *srv; -errno on failure.
+ */
+static long connect6(int *srv)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	int size = 4 << 20;
+	long fd, r;
+
+	s6.sin6_addr = tcb6;
+	s6.sin6_port = net_htons(listen_port6);
+	r = link_set_mtu("tca", 1500);
+	fd = r ?: net_socket(AF_INET6, SOCK_STREAM, 0);
+	if (fd < 0)
+		return fd;
+	net_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+	r = net_connect(fd, &s6, sizeof(s6));
+	*srv = r ? -1 : net_accept(listener6);
 	if (r || *srv < 0) {
 		close(fd);
 		return r ?: *srv;
@@ -446,6 +500,69 @@ static void test_mss_changes(int policy)
 	link_set_mtu("tca", 1500);
 }
 
+/*
+ * An IPv6 connection: the guard sees a device MTU change on the next send
+ * without checking the route (the route's MTU is the device's, read
+ * through the socket's cached route).  The MSS shrinks (MTU 1500 to 1280)
+ * and grows back, with messages through the token after each change.
+ */
+static void test_mss_ipv6(int policy)
+{
+	struct netspec_customize c;
+	struct netspec_info i0, i1, i2;
+	unsigned long ok = 0;
+	long fd, t, m1, m2;
+	int srv = -1, good = 0;
+	char name[64];
+
+	strcpy(name, "mss_ipv6_");
+	strcpy(name + strlen(name), policy_names[policy]);
+	fd = connect6(&srv);
+	t = fd < 0 ? fd : customize_tcp(fd, policy, &c);
+	if (t < 0) {
+		kt_result(0, name, "connect or customize: %s", errname(t));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	ok += phase(t, srv, PHASE);
+	i0 = netspec_info_of(t);
+	link_set_mtu("tca", 1280);
+	ok += phase(t, srv, PHASE);
+	i1 = netspec_info_of(t);
+	m1 = maxseg(fd);
+	link_set_mtu("tca", 1500);
+	ok += phase(t, srv, PHASE);
+	i2 = netspec_info_of(t);
+	m2 = maxseg(fd);
+	kt_line("# IPv6 MSS changes under %s: %lu of %u messages in order; path %u, %u, %u; frozen MSS %u, %u, %u; TCP_MAXSEG %ld, %ld; trips %llu, %llu, %llu; fallbacks %llu, %llu, %llu",
+		policy_names[policy], ok, 3 * PHASE, c.path, i1.path, i2.path,
+		i0.mss, i1.mss, i2.mss, m1, m2, i0.trips, i1.trips, i2.trips,
+		i0.fallbacks, i1.fallbacks, i2.fallbacks);
+	if (ok == 3 * PHASE && c.path == NETSPEC_PATH_TCP &&
+	    i0.mss == MSS6_1500 && i0.trips == 0 && i0.fallbacks == 0 &&
+	    m1 == MSS6_1280 && m2 == MSS6_1500) {
+		switch (policy) {
+		case NETSPEC_POLICY_INVALIDATE:
+			good = i1.path == NETSPEC_PATH_GENERIC &&
+			       i1.trips == 1 && i1.fallbacks == 1 &&
+			       i2.trips == 1 && i2.fallbacks == 1;
+			break;
+		case NETSPEC_POLICY_RESPECIALIZE:
+			good = i1.path == NETSPEC_PATH_TCP &&
+			       i1.mss == MSS6_1280 && i1.trips == 1 &&
+			       i2.mss == MSS6_1500 && i2.trips == 2 &&
+			       i2.fallbacks == 0;
+			break;
+		}
+	}
+	kt_result(good, name, "see the line above");
+	netspec_cancel(t);
+	close(fd);
+	close(srv);
+	link_set_mtu("tca", 1500);
+}
+
 /* FLAPS grow-and-shrink flaps, one message after each change. */
 static void test_mss_flaps(int policy)
 {
@@ -498,11 +615,14 @@ int main(void)
 	long r;
 	int p;
 
-	kt_plan(1, 13);
+	kt_plan(1, 15);
 	r = setup();
 	kt_result(r == 0, "tcp_far_namespace", "%s", errname(r));
 	test_customize();
 	test_errors();
+	/* Before any MTU under 1280 takes IPv6 off tca. */
+	test_mss_ipv6(NETSPEC_POLICY_INVALIDATE);
+	test_mss_ipv6(NETSPEC_POLICY_RESPECIALIZE);
 	for (p = NETSPEC_POLICY_INVALIDATE; p <= NETSPEC_POLICY_REINFORCE; p++)
 		test_mss_changes(p);
 	for (p = NETSPEC_POLICY_INVALIDATE; p <= NETSPEC_POLICY_REINFORCE; p++)
