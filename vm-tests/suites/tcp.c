@@ -132,22 +132,23 @@ static long setup(void)
 }
 
 /*
- * A connection to the far side, made with the MTU of tca at mtu: its fd,
- * the far end's in *srv; -errno on failure.
+ * A connection of family to the far side's address addr (of len bytes),
+ * accepted on lsn, made with the MTU of tca at mtu: its fd, the far end's
+ * in *srv; -errno on failure.
  */
-static long connect_at(int mtu, int *srv)
+static long connect_to(int family, const void *addr, socklen_t len, int lsn,
+		       int mtu, int *srv)
 {
-	struct sockaddr_in sin = net_sin(TCB, listen_port);
 	int size = 4 << 20;
 	long fd, r;
 
 	r = link_set_mtu("tca", mtu);
-	fd = r ?: net_socket(AF_INET, SOCK_STREAM, 0);
+	fd = r ?: net_socket(family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fd;
 	net_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
-	r = net_connect(fd, &sin, sizeof(sin));
-	*srv = r ? -1 : net_accept(listener);
+	r = net_connect(fd, addr, len);
+	*srv = r ? -1 : net_accept(lsn);
 	if (r || *srv < 0) {
 		close(fd);
 		return r ?: *srv;
@@ -157,32 +158,22 @@ static long connect_at(int mtu, int *srv)
 	return fd;
 }
 
-/*
- * An IPv6 connection to the far side, made with the MTU of tca at 1500:
- * its fd, the far end's in *srv; -errno on failure.
- */
+/* An IPv4 connection made with the MTU of tca at mtu. */
+static long connect_at(int mtu, int *srv)
+{
+	struct sockaddr_in sin = net_sin(TCB, listen_port);
+
+	return connect_to(AF_INET, &sin, sizeof(sin), listener, mtu, srv);
+}
+
+/* An IPv6 connection made with the MTU of tca at 1500. */
 static long connect6(int *srv)
 {
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
-	int size = 4 << 20;
-	long fd, r;
 
 	s6.sin6_addr = tcb6;
 	s6.sin6_port = net_htons(listen_port6);
-	r = link_set_mtu("tca", 1500);
-	fd = r ?: net_socket(AF_INET6, SOCK_STREAM, 0);
-	if (fd < 0)
-		return fd;
-	net_setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
-	r = net_connect(fd, &s6, sizeof(s6));
-	*srv = r ? -1 : net_accept(listener6);
-	if (r || *srv < 0) {
-		close(fd);
-		return r ?: *srv;
-	}
-	tx_byte = 0;
-	rx_byte = 0;
-	return fd;
+	return connect_to(AF_INET6, &s6, sizeof(s6), listener6, 1500, srv);
 }
 
 static long customize_tcp(int fd, int mss_policy, struct netspec_customize *c)
