@@ -189,8 +189,6 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, args: &Args, out: &Path) -> an
     }
 }
 
-/// FNV-1a over the files and the QEMU command line: which kernel, guest
-/// program and machine a result is of.
 /// The optimization level a kernel `.config` builds with: "-O2" for
 /// `CC_OPTIMIZE_FOR_PERFORMANCE`, "-Os" for `CC_OPTIMIZE_FOR_SIZE`, empty
 /// if it sets neither.
@@ -205,6 +203,8 @@ fn optimize_level(config: &kconfig::Config) -> &'static str {
     }
 }
 
+/// FNV-1a over the files and the QEMU command line: which kernel, guest
+/// program and machine a result is of.
 fn digest(files: &[&PathBuf], command: &str) -> anyhow::Result<String> {
     let mut h: u64 = 0xcbf29ce484222325;
     let mut eat = |bytes: &[u8]| {
