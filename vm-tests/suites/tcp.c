@@ -81,15 +81,34 @@ static unsigned long receive(int srv, unsigned long n)
 	return got;
 }
 
+/*
+ * A TCP socket of family listening on addr (len bytes), with a large
+ * receive buffer; addr gets the port the kernel chose.  The fd, or -errno.
+ */
+static long listen_on(int family, void *addr, socklen_t len)
+{
+	int size = 4 << 20;
+	long fd, r;
+
+	fd = net_socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return fd;
+	net_setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	r = net_bind(fd, addr, len);
+	r = r ?: net_getsockname(fd, addr, &len);
+	r = r ?: net_listen(fd, 8);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 static long setup(void)
 {
 	struct sockaddr_in sin = net_sin(TCB, 0);
-	socklen_t len = sizeof(sin);
-	int size = 4 << 20;
-	long r, here;
-
 	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
-	socklen_t len6 = sizeof(s6);
+	long r, here;
 
 	tca6.s6_addr[0] = 0xfd;
 	tca6.s6_addr[3] = 0x5a;
@@ -108,27 +127,14 @@ static long setup(void)
 	r = net_if_up("lo");
 	r = r ?: link_addr_up("tcb", TCB);
 	r = r ?: link_addr6("tcb", &tcb6);
-	listener = r ? -1 : net_socket(AF_INET, SOCK_STREAM, 0);
-	if (listener >= 0) {
-		net_setsockopt(listener, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-			       sizeof(size));
-		r = net_bind(listener, &sin, sizeof(sin));
-		r = r ?: net_getsockname(listener, &sin, &len);
-		r = r ?: net_listen(listener, 8);
-		listen_port = net_ntohs(sin.sin_port);
-	}
-	listener6 = r ? -1 : net_socket(AF_INET6, SOCK_STREAM, 0);
-	if (listener6 >= 0) {
-		net_setsockopt(listener6, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-			       sizeof(size));
-		s6.sin6_addr = tcb6;
-		r = net_bind(listener6, &s6, sizeof(s6));
-		r = r ?: net_getsockname(listener6, &s6, &len6);
-		r = r ?: net_listen(listener6, 8);
-		listen_port6 = net_ntohs(s6.sin6_port);
-	}
+	listener = r ?: listen_on(AF_INET, &sin, sizeof(sin));
+	listen_port = net_ntohs(sin.sin_port);
+	s6.sin6_addr = tcb6;
+	listener6 = listener < 0 ? listener :
+		    listen_on(AF_INET6, &s6, sizeof(s6));
+	listen_port6 = net_ntohs(s6.sin6_port);
 	far_leave(here);
-	return listener < 0 || listener6 < 0 ? -EIO : r;
+	return listener6 < 0 ? listener6 : 0;
 }
 
 /*
@@ -353,22 +359,27 @@ static const char *const policy_names[] = {
 };
 
 /*
- * A connection made at MTU 1000 (fd, the far end in *srv) with a token under
- * MSS policy, for the test named prefix and the policy's name (into name):
- * the token, or -errno after reporting the test failed.
+ * A connection (fd, the far end in *srv) with a token under MSS policy,
+ * customized into *c, for the test named prefix and the policy's name
+ * (into name): over IPv6 at MTU 1500 if v6, else over IPv4 at MTU 1000.
+ * The token, or -errno after reporting the test failed.
  */
-static long start(const char *prefix, int policy, char *name, long *fd,
-		  int *srv)
+static long start(const char *prefix, int policy, int v6, char *name,
+		  long *fd, int *srv, struct netspec_customize *c)
 {
-	struct netspec_customize c;
 	long t;
 
 	strcpy(name, prefix);
 	strcpy(name + strlen(name), policy_names[policy]);
-	*fd = connect_at(1000, srv);
-	t = *fd < 0 ? *fd : customize_tcp(*fd, policy, &c);
-	if (t < 0)
+	*fd = v6 ? connect6(srv) : connect_at(1000, srv);
+	t = *fd < 0 ? *fd : customize_tcp(*fd, policy, c);
+	if (t < 0) {
 		kt_result(0, name, "connect or customize: %s", errname(t));
+		if (*fd >= 0) {
+			close(*fd);
+			close(*srv);
+		}
+	}
 	return t;
 }
 
@@ -378,6 +389,7 @@ static long start(const char *prefix, int policy, char *name, long *fd,
  */
 static void test_mss_changes(int policy)
 {
+	struct netspec_customize c;
 	struct netspec_info i1, i2, i3;
 	struct netspec_nl_inst nl;
 	unsigned long ok = 0;
@@ -385,7 +397,7 @@ static void test_mss_changes(int policy)
 	int srv, good = 0;
 	char name[64];
 
-	t = start("mss_changes_", policy, name, &fd, &srv);
+	t = start("mss_changes_", policy, 0, name, &fd, &srv, &c);
 	if (t < 0)
 		return;
 	m0 = maxseg(fd);
@@ -503,19 +515,12 @@ static void test_mss_ipv6(int policy)
 	struct netspec_info i0, i1, i2;
 	unsigned long ok = 0;
 	long fd, t, m1, m2;
-	int srv = -1, good = 0;
+	int srv, good = 0;
 	char name[64];
 
-	strcpy(name, "mss_ipv6_");
-	strcpy(name + strlen(name), policy_names[policy]);
-	fd = connect6(&srv);
-	t = fd < 0 ? fd : customize_tcp(fd, policy, &c);
-	if (t < 0) {
-		kt_result(0, name, "connect or customize: %s", errname(t));
-		if (fd >= 0)
-			close(fd);
+	t = start("mss_ipv6_", policy, 1, name, &fd, &srv, &c);
+	if (t < 0)
 		return;
-	}
 	ok += phase(t, srv, PHASE);
 	i0 = netspec_info_of(t);
 	link_set_mtu("tca", 1280);
@@ -557,13 +562,14 @@ static void test_mss_ipv6(int policy)
 /* FLAPS grow-and-shrink flaps, one message after each change. */
 static void test_mss_flaps(int policy)
 {
+	struct netspec_customize c;
 	struct netspec_info i;
 	unsigned long ok = 0;
 	long fd, t, m;
 	int srv, n, good = 0;
 	char name[64];
 
-	t = start("mss_flaps_", policy, name, &fd, &srv);
+	t = start("mss_flaps_", policy, 0, name, &fd, &srv, &c);
 	if (t < 0)
 		return;
 	for (n = 0; n < FLAPS; n++) {
