@@ -39,8 +39,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#elif !defined(AF_INET)
-#define AF_INET 2		/* the UAPI headers leave it to the libc */
+#else
+#ifndef AF_INET
+#define AF_INET 2		/* the UAPI headers leave them to the libc */
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
 #endif
 
 #ifndef NETSPEC_POLICY_SLOTS
@@ -190,6 +195,24 @@ netspec_udp_to_ipv4(int fd, unsigned int adu, __u32 addr, __u16 port)
 	c.family = AF_INET;
 	c.port = port;
 	memcpy(c.addr, &addr, sizeof(addr));
+	return c;
+}
+
+/*
+ * The context of an IPv6 UDP socket, connected or not, sending adu-byte
+ * messages to the IPv6 address addr (16 bytes, as in a struct in6_addr)
+ * and port, in network byte order: what sendto() to that address would
+ * send.  A v4-mapped address (::ffff:a.b.c.d) on a socket that is not
+ * IPv6-only takes the specialized UDP/IPv4 path.
+ */
+static inline struct netspec_customize
+netspec_udp_to_ipv6(int fd, unsigned int adu, const void *addr, __u16 port)
+{
+	struct netspec_customize c = netspec_udp_connected(fd, adu);
+
+	c.family = AF_INET6;
+	c.port = port;
+	memcpy(c.addr, addr, 16);
 	return c;
 }
 
