@@ -352,7 +352,7 @@ static unsigned short sock_port(int k)
 }
 
 /*
- * The IPv4 UDP sockets the model thinks unbound: a send or a customize may
+ * The UDP sockets the model thinks unbound: a send or a customize may
  * have bound them since (an autobind), which the instances' recorded state
  * must see.  One getsockname() each, only while unbound.
  */
@@ -362,7 +362,7 @@ static void sync_ports(void)
 	int k;
 
 	for (k = K_UDP4_CONN; k <= K_UDP4_SHUT; k++)
-		if (!fds[k].v6 && fds[k].fd >= 0 && !fds[k].st.sport) {
+		if (fds[k].fd >= 0 && !fds[k].st.sport) {
 			st = fds[k].st;
 			st.sport = sock_port(k);
 			if (st.sport)
@@ -1174,19 +1174,34 @@ static long customize_model(const struct netspec_customize *c)
 }
 
 /*
- * The path a new instance takes: specialized when it can be, an IPv4 socket
- * with an ADU the path builds linearly and a unicast route (the peers are
- * 127.0.0.1; lo has only 127/8, whose last address is broadcast), far below
+ * The path a new instance takes: specialized when it can be, an IPv4
+ * destination (of an IPv4 socket, or v4-mapped on an IPv6 one that is not
+ * IPv6-only; the connected IPv6 sockets' peer is ::1) with an ADU
+ * the path builds linearly and a unicast route (the peers are 127.0.0.1; lo
+ * has only 127/8, whose last address is broadcast), far below
  * net.netspec.max_versions.
  */
 static unsigned int new_path(const struct netspec_customize *c,
 			     const struct fd_info *f, unsigned int adu)
 {
-	if (!adu || f->v6 || adu >= udp4_adu_limit)
+	static const unsigned char v4_mapped[12] = {
+		[10] = 0xff, [11] = 0xff,
+	};
+	const unsigned char *a = c->addr;
+
+	if (!adu || adu >= udp4_adu_limit)
 		return NETSPEC_PATH_GENERIC;
 	if (c->family == AF_UNSPEC)
-		return NETSPEC_PATH_UDP4;
-	return c->addr[0] == 127 && (c->addr[1] & c->addr[2] & c->addr[3]) != 255 ?
+		return f->v6 ? NETSPEC_PATH_GENERIC : NETSPEC_PATH_UDP4;
+	/* The IPv6 receiver is bound to ::1, which made it IPv6-only. */
+	if (f == &fds[K_RX6])
+		return NETSPEC_PATH_GENERIC;
+	if (f->v6) {
+		if (memcmp(a, v4_mapped, sizeof(v4_mapped)))
+			return NETSPEC_PATH_GENERIC;
+		a += 12;
+	}
+	return a[0] == 127 && (a[1] & a[2] & a[3]) != 255 ?
 	       NETSPEC_PATH_UDP4 : NETSPEC_PATH_GENERIC;
 }
 
@@ -1623,7 +1638,7 @@ static int respecialized_bound(struct inst_model *m)
 	struct sk_state st = *sock_state(m->sock);
 	int k = sock_slot(m->sock);
 
-	if (m->rec.sport || k < 0 || fds[k].v6)
+	if (m->rec.sport || k < 0)
 		return 0;
 	m->rec.sport = sock_port(k);
 	if (!st.sport) {
@@ -1643,7 +1658,7 @@ static void sent_bound(struct inst_model *m, long r)
 	struct sk_state st = *sock_state(m->sock);
 	int k = sock_slot(m->sock);
 
-	if (st.sport || k < 0 || fds[k].v6)
+	if (st.sport || k < 0)
 		return;
 	st.sport = sock_port(k);
 	sock_set_state(m->sock, &st);

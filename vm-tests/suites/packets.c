@@ -7,7 +7,10 @@
  * frame corked by send(MSG_MORE) (the token's datagram joins it), ADUs
  * of 4 KB (specialized) and 60 KB (which customize sends to the generic
  * path), and a TTL changed after customize, by IP_TTL or by the
- * namespace's net.ipv4.ip_default_ttl.
+ * namespace's net.ipv4.ip_default_ttl.  An IPv6 socket sending to a
+ * v4-mapped address, connected or not, takes the IPv4 path and sends
+ * send()'s IPv4 packets; an IPv6-only one fails as send() does, and one
+ * reconnected to an IPv6 peer goes generic and sends IPv6.
  *
  * Each test sends the same payload through send() and through the token
  * and captures both packets on lo: every IP and UDP header field and the
@@ -32,30 +35,57 @@
 #define LOOPBACK 0x7f000001
 #define ROUNDS 3
 #define DEFAULT_TTL "/proc/sys/net/ipv4/ip_default_ttl"
+#define IPV6_V6ONLY 26
+#define ENETUNREACH 101
+
+/* Where a send goes: to the socket's peer, or to the receiver's address
+ * named as a struct sockaddr_in or, v4-mapped, as a struct sockaddr_in6.
+ */
+enum { TO_PEER, TO_V4, TO_MAPPED };
 
 static unsigned char payload[ADU_60K + CORKED], got[ADU_60K + CORKED];
 static unsigned char pa[CAP_MAX], pb[CAP_MAX];
 static unsigned short port;
 static int rx, cap;
 
-static long customize(int fd, unsigned int adu, int unconnected,
+/* The receiver's address as an IPv6 socket names it: ::ffff:127.0.0.1. */
+static struct sockaddr_in6 mapped(unsigned short port_host)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	unsigned int lo = net_htonl(LOOPBACK);
+
+	s6.sin6_port = net_htons(port_host);
+	s6.sin6_addr.s6_addr[10] = 0xff;
+	s6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&s6.sin6_addr.s6_addr[12], &lo, sizeof(lo));
+	return s6;
+}
+
+static long customize(int fd, unsigned int adu, int to,
 		      struct netspec_customize *c)
 {
-	*c = unconnected ? netspec_udp_to_ipv4(fd, adu, net_htonl(LOOPBACK),
-					       net_htons(port)) :
-			   netspec_udp_connected(fd, adu);
+	struct sockaddr_in6 s6 = mapped(port);
+
+	if (to == TO_MAPPED)
+		*c = netspec_udp_to_ipv6(fd, adu, &s6.sin6_addr, s6.sin6_port);
+	else if (to == TO_V4)
+		*c = netspec_udp_to_ipv4(fd, adu, net_htonl(LOOPBACK),
+					 net_htons(port));
+	else
+		*c = netspec_udp_connected(fd, adu);
 	return netspec_customize(c);
 }
 
-/* send() of len bytes of payload, to the receiver if the socket is not
- * connected; the bytes sent or -errno.
- */
-static long plain_send(int fd, unsigned long len, int unconnected, int flags)
+/* send() of len bytes of payload (see TO_PEER); the bytes sent or -errno. */
+static long plain_send(int fd, unsigned long len, int to, int flags)
 {
 	struct sockaddr_in sin = net_sin(LOOPBACK, port);
+	struct sockaddr_in6 s6 = mapped(port);
 
-	return net_sendto(fd, payload, len, flags, unconnected ? &sin : NULL,
-			  unconnected ? sizeof(sin) : 0);
+	if (to == TO_MAPPED)
+		return net_sendto(fd, payload, len, flags, &s6, sizeof(s6));
+	return net_sendto(fd, payload, len, flags, to == TO_V4 ? &sin : NULL,
+			  to == TO_V4 ? sizeof(sin) : 0);
 }
 
 /* Whether the receiver gets one datagram of len bytes equal to want. */
@@ -72,9 +102,8 @@ static int received(const unsigned char *want, unsigned long len)
  * same datagram but for the ID, and each moved the SNMP counters as the
  * other did, else what went wrong.
  */
-static const char *send_both(int fd, long token, unsigned long len,
-			     int unconnected, unsigned int seq, long *la,
-			     long *lb)
+static const char *send_both(int fd, long token, unsigned long len, int to,
+			     unsigned int seq, long *la, long *lb)
 {
 	struct snmp_out s0, s1, s2;
 	const char *why;
@@ -82,7 +111,7 @@ static const char *send_both(int fd, long token, unsigned long len,
 	net_fill(payload, len, seq);
 	cap_flush(cap, pa, sizeof(pa));
 	s0 = snmp_out_read();
-	if (plain_send(fd, len, unconnected, 0) != (long)len)
+	if (plain_send(fd, len, to, 0) != (long)len)
 		return "send() failed";
 	s1 = snmp_out_read();
 	*la = cap_next(cap, port, pa, sizeof(pa));
@@ -139,12 +168,12 @@ static void test_pmtu_modes(void)
 		int fd = net_socket(AF_INET, SOCK_DGRAM, 0), k, za = 0, zb = 0;
 		long so = net_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
 					 &modes[m].mode, sizeof(int));
-		long t = customize(fd, ADU, 1, &c), la = 0, lb = 0;
+		long t = customize(fd, ADU, TO_V4, &c), la = 0, lb = 0;
 		const char *why = t > 0 ? NULL : "customize failed";
 		unsigned int ida[ROUNDS], idb[ROUNDS], df = 0;
 
 		for (k = 0; k < ROUNDS && !why; k++) {
-			why = send_both(fd, t, ADU, 1, m * 10 + k, &la, &lb);
+			why = send_both(fd, t, ADU, TO_V4, m * 10 + k, &la, &lb);
 			ida[k] = cap_id(pa);
 			idb[k] = cap_id(pb);
 			za += !ida[k];
@@ -172,13 +201,13 @@ static void test_connected_ids(void)
 {
 	struct netspec_customize c;
 	int fd = net_udp_sender(LOOPBACK, port), k;
-	long t = customize(fd, ADU, 0, &c), la = 0, lb = 0;
+	long t = customize(fd, ADU, TO_PEER, &c), la = 0, lb = 0;
 	const char *why = t > 0 && c.path == NETSPEC_PATH_UDP4 ? NULL :
 			  "customize failed or not specialized";
 	unsigned int id[2 * ROUNDS];
 
 	for (k = 0; k < ROUNDS && !why; k++) {
-		why = send_both(fd, t, ADU, 0, 100 + k, &la, &lb);
+		why = send_both(fd, t, ADU, TO_PEER, 100 + k, &la, &lb);
 		id[2 * k] = cap_id(pa);
 		id[2 * k + 1] = cap_id(pb);
 	}
@@ -207,14 +236,14 @@ static void test_cork(void)
 	struct netspec_customize c;
 	struct netspec_info i0, i1;
 	int fd = net_udp_sender(LOOPBACK, port), ok;
-	long t = customize(fd, ADU, 0, &c), m1, s1, m2, s2, la, lb;
+	long t = customize(fd, ADU, TO_PEER, &c), m1, s1, m2, s2, la, lb;
 	const char *why;
 
 	/* send() twice: corked, then the rest. */
 	cap_flush(cap, pa, sizeof(pa));
 	net_fill(payload, CORKED + ADU, 200);
 	memcpy(want, payload, sizeof(want));
-	m1 = plain_send(fd, CORKED, 0, 0x8000 /* MSG_MORE */);
+	m1 = plain_send(fd, CORKED, TO_PEER, 0x8000 /* MSG_MORE */);
 	memmove(payload, payload + CORKED, ADU);
 	s1 = net_sendto(fd, payload, ADU, 0, NULL, 0);
 	la = cap_next(cap, port, pa, sizeof(pa));
@@ -223,7 +252,7 @@ static void test_cork(void)
 	/* Corked by send(), then the token. */
 	i0 = netspec_info_of(t);
 	net_fill(payload, CORKED + ADU, 200);
-	m2 = plain_send(fd, CORKED, 0, 0x8000);
+	m2 = plain_send(fd, CORKED, TO_PEER, 0x8000);
 	memmove(payload, payload + CORKED, ADU);
 	s2 = netspec_send(t, payload, ADU, 0);
 	lb = cap_next(cap, port, pb, sizeof(pb));
@@ -264,9 +293,10 @@ static void test_big_adus(void)
 	for (b = 0; b < 2; b++) {
 		struct netspec_customize c;
 		int fd = net_udp_sender(LOOPBACK, port);
-		long t = customize(fd, big[b].adu, 0, &c), la = 0, lb = 0;
-		const char *why = t > 0 ? send_both(fd, t, big[b].adu, 0, 300 + b,
-						     &la, &lb) : "customize failed";
+		long t = customize(fd, big[b].adu, TO_PEER, &c), la = 0, lb = 0;
+		const char *why = t > 0 ? send_both(fd, t, big[b].adu, TO_PEER,
+						     300 + b, &la, &lb) :
+					  "customize failed";
 
 		if (!why && la != 20 + 8 + (long)big[b].adu)
 			why = "captured length";
@@ -290,11 +320,11 @@ static void test_ttl(void)
 {
 	struct netspec_customize c;
 	int fd = net_udp_sender(LOOPBACK, port), ttl = 17;
-	long t = customize(fd, ADU, 0, &c), la = 0, lb = 0, so, w;
+	long t = customize(fd, ADU, TO_PEER, &c), la = 0, lb = 0, so, w;
 	const char *why;
 
 	so = net_setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
-	why = send_both(fd, t, ADU, 0, 400, &la, &lb);
+	why = send_both(fd, t, ADU, TO_PEER, 400, &la, &lb);
 	kt_result(t > 0 && !so && !why && cap_ttl(pb) == 17 &&
 		  netspec_info_of(t).path == NETSPEC_PATH_UDP4 &&
 		  !netspec_info_of(t).fallbacks,
@@ -306,9 +336,9 @@ static void test_ttl(void)
 	close(fd);
 
 	fd = net_udp_sender(LOOPBACK, port);
-	t = customize(fd, ADU, 0, &c);
+	t = customize(fd, ADU, TO_PEER, &c);
 	w = write_text(DEFAULT_TTL, "99");
-	why = send_both(fd, t, ADU, 0, 401, &la, &lb);
+	why = send_both(fd, t, ADU, TO_PEER, 401, &la, &lb);
 	write_text(DEFAULT_TTL, "64");
 	kt_result(t > 0 && !w && !why && cap_ttl(pb) == 99 &&
 		  netspec_info_of(t).path == NETSPEC_PATH_UDP4 &&
@@ -321,11 +351,161 @@ static void test_ttl(void)
 	close(fd);
 }
 
+/*
+ * An IPv6 socket, not IPv6-only, sending to a v4-mapped address:
+ * udpv6_sendmsg() hands the datagram to udp_sendmsg(), and the token
+ * takes the IPv4 path.  Connected, the IDs run on from the socket's
+ * counter; with the destination in the context, they are zero or hashed
+ * as send()'s are.
+ */
+static void test_v4_mapped(void)
+{
+	static const struct {
+		int to;
+		const char *name;
+	} cases[] = {
+		{ TO_PEER, "ipv6_socket_connected_to_a_v4_mapped_peer_sends_send_s_packets" },
+		{ TO_MAPPED, "ipv6_socket_to_a_v4_mapped_destination_sends_send_s_packets" },
+	};
+	unsigned int n;
+
+	for (n = 0; n < 2; n++) {
+		struct netspec_customize c = { 0 };
+		struct sockaddr_in6 s6 = mapped(port);
+		int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), to = cases[n].to;
+		long r = to == TO_PEER ? net_connect(fd, &s6, sizeof(s6)) : 0;
+		long t = r ?: customize(fd, ADU, to, &c), la = 0, lb = 0;
+		const char *why = t > 0 ? NULL : "connect or customize failed";
+		unsigned int id[2 * ROUNDS], za = 0, zb = 0, k;
+		struct netspec_info i;
+
+		for (k = 0; k < ROUNDS && !why; k++) {
+			why = send_both(fd, t, ADU, to, 500 + 10 * n + k, &la,
+					&lb);
+			id[2 * k] = cap_id(pa);
+			id[2 * k + 1] = cap_id(pb);
+			za += !id[2 * k];
+			zb += !id[2 * k + 1];
+		}
+		if (!why && la != 20 + 8 + ADU)
+			why = "not send()'s IPv4 datagram";
+		for (k = 1; to == TO_PEER && k < 2 * ROUNDS && !why; k++)
+			if (id[k] != ((id[k - 1] + 1) & 0xffff))
+				why = "IDs not consecutive";
+		if (!why && to == TO_MAPPED &&
+		    (za == ROUNDS ? zb != ROUNDS : zb > 1))
+			why = "IDs zero where send()'s are not, or the reverse";
+		i = netspec_info_of(t);
+		kt_result(!why && c.path == NETSPEC_PATH_UDP4 &&
+			  i.path == NETSPEC_PATH_UDP4 && !i.fallbacks,
+			  cases[n].name,
+			  "connect %s customize %s path %u now %u fallbacks %llu: %s",
+			  errname(r), errname(t), c.path, i.path, i.fallbacks,
+			  why ? why : "same");
+		close(t);
+		close(fd);
+	}
+}
+
+/*
+ * An IPv6-only socket cannot send to a v4-mapped address: customize
+ * leaves it generic, and the token fails as send() does, sending nothing.
+ */
+static void test_v6only(void)
+{
+	struct netspec_customize c = { 0 };
+	int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), one = 1;
+	long so = net_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+				 sizeof(one));
+	long t = so ?: customize(fd, ADU, TO_MAPPED, &c), r1, r2;
+
+	net_fill(payload, ADU, 600);
+	r1 = plain_send(fd, ADU, TO_MAPPED, 0);
+	r2 = t > 0 ? netspec_send(t, payload, ADU, 0) : t;
+	kt_result(t > 0 && c.path == NETSPEC_PATH_GENERIC &&
+		  r1 == -ENETUNREACH && r2 == -ENETUNREACH &&
+		  net_wait_readable(rx, 50) == 0,
+		  "ipv6_only_socket_to_a_v4_mapped_destination_fails_as_send",
+		  "customize %s path %u, send() %s, token %s", errname(t),
+		  c.path, errname(r1), errname(r2));
+	if (t > 0)
+		close(t);
+	close(fd);
+}
+
+/*
+ * The guard of a connected IPv6 socket compares the IPv4 peer address and
+ * port, as for an IPv4 socket, and not the IPv6 peer: connect() to an
+ * IPv6 peer leaves the IPv4 one as it was, but the kernel refuses it while
+ * the socket's source address is the v4-mapped one its connect() chose
+ * (ip6_dst_lookup_tail(): EAFNOSUPPORT), and a disconnect clears it.  So,
+ * under the socket policy INVALIDATE, with an IPv6 receiver on the same
+ * port as the IPv4 one: the reconnect fails and the token goes on sending
+ * IPv4 to its peer; after a disconnect, the reconnect succeeds, and the
+ * token goes generic and sends IPv6 to the new peer, as send() does.
+ */
+static void test_v4_mapped_reconnect(void)
+{
+	struct sockaddr_in6 s6 = mapped(port), lo6 = { .sin6_family = AF_INET6 };
+	struct netspec_customize c = netspec_udp_connected(-1, ADU);
+	int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), one = 1, rx6;
+	struct sockaddr_in6 none = { .sin6_family = AF_UNSPEC };
+	long r, t = -1, s1 = 0, a1 = 0, r1 = 0, s2 = 0, a2 = 0, r2 = 0;
+	long s3 = 0, r3 = 0, a3 = 0;
+	struct netspec_info i0 = { 0 }, i1 = { 0 }, i2 = { 0 };
+
+	lo6.sin6_port = net_htons(port);
+	lo6.sin6_addr.s6_addr[15] = 1;
+	rx6 = net_socket(AF_INET6, SOCK_DGRAM, 0);
+	r = net_setsockopt(rx6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	r = r ?: net_bind(rx6, &lo6, sizeof(lo6));
+	r = r ?: net_connect(fd, &s6, sizeof(s6));
+	if (!r) {
+		c.fd = fd;
+		c.policy[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE;
+		t = netspec_customize(&c);
+	}
+	if (t > 0) {
+		i0 = netspec_info_of(t);
+		r1 = net_connect(fd, &lo6, sizeof(lo6));
+		net_fill(payload, ADU, 700);
+		s1 = netspec_send(t, payload, ADU, 0);
+		a1 = received(payload, ADU);
+		i1 = netspec_info_of(t);
+		r2 = net_connect(fd, &none, sizeof(none));
+		r2 = r2 ?: net_connect(fd, &lo6, sizeof(lo6));
+		s2 = plain_send(fd, ADU, TO_PEER, 0);
+		a2 = net_wait_readable(rx6, 1000) == 1 &&
+		     net_recvfrom(rx6, got, sizeof(got), MSG_DONTWAIT, NULL,
+				  NULL) == ADU;
+		s3 = netspec_send(t, payload, ADU, 0);
+		a3 = net_wait_readable(rx6, 1000) == 1 &&
+		     net_recvfrom(rx6, got, sizeof(got), MSG_DONTWAIT, NULL,
+				  NULL) == ADU;
+		r3 = net_wait_readable(rx, 50);
+		i2 = netspec_info_of(t);
+	}
+	kt_result(t > 0 && c.path == NETSPEC_PATH_UDP4 &&
+		  r1 == -EAFNOSUPPORT && s1 == ADU && a1 &&
+		  i1.path == NETSPEC_PATH_UDP4 && i1.trips == i0.trips &&
+		  !r2 && s2 == ADU && a2 && s3 == ADU && a3 && !r3 &&
+		  i2.path == NETSPEC_PATH_GENERIC && i2.trips == i1.trips + 1,
+		  "ipv6_socket_of_a_v4_mapped_peer_reconnected_to_ipv6_goes_generic",
+		  "customize %s path %u; reconnect %s, token %s at 4: %ld, path %u; disconnect and reconnect %s, send() %s at 6: %ld, token %s at 6: %ld, at 4: %ld, path %u, trips %llu %llu %llu",
+		  errname(t), c.path, errname(r1), errname(s1), a1, i1.path,
+		  errname(r2), errname(s2), a2, errname(s3), a3, r3, i2.path,
+		  i0.trips, i1.trips, i2.trips);
+	if (t > 0)
+		close(t);
+	close(fd);
+	close(rx6);
+}
+
 int main(void)
 {
 	int size = 8 << 20;
 
-	kt_plan(1, 11);
+	kt_plan(1, 15);
 	net_if_up("lo");
 	cap = cap_open(CAP_LO);
 	rx = net_udp_receiver(LOOPBACK, &port);
@@ -340,5 +520,8 @@ int main(void)
 	test_cork();
 	test_big_adus();
 	test_ttl();
+	test_v4_mapped();
+	test_v6only();
+	test_v4_mapped_reconnect();
 	return kt_exit_status();
 }

@@ -7,6 +7,9 @@
  *  - A BPF_CGROUP_UDP4_SENDMSG program (loaded here with raw bpf(), attached
  *    to a cgroup this process moves into) denies one destination and
  *    rewrites another: a token to it fails, or is rewritten, as sendto().
+ *    An IPv6 socket connected to a v4-mapped peer meets it on every send,
+ *    since udpv6_sendmsg() names the peer to udp_sendmsg(): so does its
+ *    token.
  *  - Smack, the test kernels' LSM: a rule changed after customize decides
  *    the next token send as it decides sendto().
  *  - The route policy REINFORCE asks for a netfilter hook on the
@@ -127,7 +130,8 @@ static long set_block_policy(int fd)
  * (a) A cgroup sock_addr program, which udp_sendmsg() runs for every send
  * with a destination: it denies LO_D (return 0: EPERM) and rewrites LO_X
  * to LO_Z.  The tokens were customized before it was attached, so this is
- * decided per send.
+ * decided per send.  tx6, an IPv6 socket connected to LO_D v4-mapped, is
+ * denied too, send() and token alike.
  */
 static void test_cgroup_sendmsg(void)
 {
@@ -147,22 +151,33 @@ static void test_cgroup_sendmsg(void)
 	unsigned short port = 0;
 	int rz = net_udp_receiver(LO_Z, &port), rx = bound_at(LO_X, port);
 	int tx = net_socket(AF_INET, SOCK_DGRAM, 0), ok;
-	long td, tx_tok, pf, at, r1, r2, la, lb;
+	int tx6 = net_socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 d6 = { .sin6_family = AF_INET6 };
+	struct netspec_customize c6 = netspec_udp_connected(tx6, ADU);
+	unsigned int lo_d = net_htonl(LO_D);
+	long td, tx_tok, t6, pf, at, r1, r2, la, lb;
 	const char *why;
 
 	td = customize_to(tx, LO_D, port, 0, 0, &cd);
 	tx_tok = customize_to(tx, LO_X, port, 0, 0, &cx);
+	d6.sin6_port = net_htons(port);
+	d6.sin6_addr.s6_addr[10] = 0xff;
+	d6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&d6.sin6_addr.s6_addr[12], &lo_d, sizeof(lo_d));
+	t6 = net_connect(tx6, &d6, sizeof(d6)) ?: netspec_customize(&c6);
 	pf = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
 			   BPF_CGROUP_UDP4_SENDMSG, prog,
 			   sizeof(prog) / sizeof(prog[0]));
 	at = pf < 0 ? pf : bpf_attach(cg, pf, BPF_CGROUP_UDP4_SENDMSG);
 	if (pf < 0)
 		kt_line("# verifier: %s", bpf_log);
-	if (rz < 0 || rx < 0 || td <= 0 || tx_tok <= 0 || at) {
-		kt_line("# setup: receivers %d %d tokens %s %s load %s attach %s",
-			rz, rx, errname(td), errname(tx_tok), errname(pf),
-			errname(at));
+	if (rz < 0 || rx < 0 || td <= 0 || tx_tok <= 0 || t6 <= 0 || at) {
+		kt_line("# setup: receivers %d %d tokens %s %s %s load %s attach %s",
+			rz, rx, errname(td), errname(tx_tok), errname(t6),
+			errname(pf), errname(at));
 		kt_result(0, "cgroup_sendmsg_denies_the_token_eperm_like_sendto",
+			  "setup failed");
+		kt_result(0, "cgroup_sendmsg_denies_a_v4_mapped_peer_s_token_like_send",
 			  "setup failed");
 		kt_result(0, "cgroup_sendmsg_rewrites_the_token_destination_like_sendto",
 			  "setup failed");
@@ -178,6 +193,15 @@ static void test_cgroup_sendmsg(void)
 		  stays_empty(rz) && stays_empty(rx),
 		  "cgroup_sendmsg_denies_the_token_eperm_like_sendto",
 		  "path %u token %s sendto %s", cd.path, errname(r1),
+		  errname(r2));
+
+	/* Connected, but named to udp_sendmsg(): the program runs. */
+	r1 = netspec_send(t6, buf, ADU, 0);
+	r2 = net_sendto(tx6, buf, ADU, 0, NULL, 0);
+	kt_result(c6.path == NETSPEC_PATH_UDP4 && r1 == -EPERM &&
+		  r2 == -EPERM && stays_empty(rz) && stays_empty(rx),
+		  "cgroup_sendmsg_denies_a_v4_mapped_peer_s_token_like_send",
+		  "path %u token %s send %s", c6.path, errname(r1),
 		  errname(r2));
 
 	/* The rewritten destination: the same packet, at LO_Z, both ways. */
@@ -217,7 +241,9 @@ static void test_cgroup_sendmsg(void)
 		  errname(r1), ok, i1.path, i0.fallbacks, i1.fallbacks);
 	close(td);
 	close(tx_tok);
+	close(t6);
 	close(tx);
+	close(tx6);
 	close(rx);
 	close(rz);
 }
@@ -836,7 +862,7 @@ int main(void)
 {
 	long r;
 
-	kt_plan(1, 22);
+	kt_plan(1, 23);
 	net_if_up("lo");
 	cap = cap_open(CAP_LO);
 	cg = cgroup_make(CGROUP);
