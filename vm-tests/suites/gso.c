@@ -30,7 +30,9 @@
  * as it would fail sendto().  A GSO packet that cannot be allocated
  * leaves its messages to the per-message path, which sends them all.
  * The namespace's SNMP counters count a GSO packet once, as they count
- * the reference's UDP_SEGMENT packet.
+ * the reference's UDP_SEGMENT packet.  An IPv6 socket connected to a
+ * v4-mapped peer, whose sends udp_sendmsg() builds, batches as an IPv4
+ * one does.
  */
 #include "ktap.h"
 #include "netspec_raw.h"
@@ -280,10 +282,11 @@ static const char *snmp_counted(enum ref ref, unsigned int n, long nb,
  * batch on a new connected socket's token, then one send().
  */
 static void one_case(const struct path *p, unsigned int adu, unsigned int n,
-		     int pmtudisc, enum ref ref, const char *name)
+		     int pmtudisc, enum ref ref, int family, const char *name)
 {
 	struct sockaddr_in sin = net_sin(p->daddr, p->dport);
-	long fd = net_socket(AF_INET, SOCK_DGRAM, 0), t = -1, s1 = -1,
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	long fd = net_socket(family, SOCK_DGRAM, 0), t = -1, s1 = -1,
 	     s2 = -1, s3 = -1, na = -1, nb = -1, lens_a[MAX_SEGS],
 	     lens_b[MAX_SEGS], l3;
 	unsigned int i, ok = 0, seq = adu + n, cmd[3] = { adu, n, seq };
@@ -295,10 +298,16 @@ static void one_case(const struct path *p, unsigned int adu, unsigned int n,
 	const char *why = NULL;
 	static unsigned char pc[CAP_MAX];
 
+	/* An IPv6 socket names the IPv4 peer v4-mapped. */
+	s6.sin6_port = sin.sin_port;
+	s6.sin6_addr.s6_addr[10] = 0xff;
+	s6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&s6.sin6_addr.s6_addr[12], &sin.sin_addr, 4);
 	if (fd < 0 || (pmtudisc >= 0 &&
 			net_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
 				       &pmtudisc, sizeof(pmtudisc))) ||
-	    net_connect(fd, &sin, sizeof(sin))) {
+	    (family == AF_INET6 ? net_connect(fd, &s6, sizeof(s6)) :
+				  net_connect(fd, &sin, sizeof(sin)))) {
 		why = "no connected socket";
 		goto out;
 	}
@@ -731,7 +740,7 @@ int main(void)
 	long r, w;
 	pid_t pid;
 
-	kt_plan(1, 15);
+	kt_plan(1, 16);
 	net_if_up("lo");
 	lo.cap = cap_open(CAP_LO);
 	rx = net_udp_receiver(LOOPBACK, &rx_port);
@@ -742,10 +751,12 @@ int main(void)
 		kt_line("# setup: capture %d receiver %d", lo.cap, rx);
 		return 1;
 	}
-	one_case(&lo, 64, 64, -1, REF_SEGMENT,
+	one_case(&lo, 64, 64, -1, REF_SEGMENT, AF_INET,
 		 "lo_64b_batch_is_udp_segment_s_packets");
-	one_case(&lo, 1024, 63, -1, REF_SEGMENT,
+	one_case(&lo, 1024, 63, -1, REF_SEGMENT, AF_INET,
 		 "lo_1k_batch_is_udp_segment_s_packets");
+	one_case(&lo, 64, 64, -1, REF_SEGMENT, AF_INET6,
+		 "lo_64b_batch_to_a_v4_mapped_peer_is_udp_segment_s_packets");
 	test_one_by_one(&lo, 0, "no_check_batch_goes_one_datagram_at_a_time");
 	test_one_by_one(&lo, 1,
 			"unconnected_batch_goes_one_datagram_at_a_time");
@@ -777,20 +788,20 @@ int main(void)
 	net_sleep_ms(200);
 	kt_result(!r, "veth_pair_between_two_namespaces", "%s (capture %d)",
 		  errname(r), veth.cap);
-	one_case(&veth, 64, 64, -1, REF_SENDS,
+	one_case(&veth, 64, 64, -1, REF_SENDS, AF_INET,
 		 "veth_64b_batch_is_send_s_datagrams");
-	one_case(&veth, 1024, 63, -1, REF_SENDS,
+	one_case(&veth, 1024, 63, -1, REF_SENDS, AF_INET,
 		 "veth_1k_batch_is_send_s_datagrams");
-	one_case(&veth, 1024, 63, IP_PMTUDISC_DO, REF_SEGMENT,
+	one_case(&veth, 1024, 63, IP_PMTUDISC_DO, REF_SEGMENT, AF_INET,
 		 "veth_pmtudisc_do_1k_batch_is_udp_segment_s_packets");
 	r = set_tx_csum("gsoa", 0);
 	if (r)
 		kt_line("# ethtool tx off: %s", errname(r));
-	one_case(&veth, 64, 64, -1, REF_SENDS,
+	one_case(&veth, 64, 64, -1, REF_SENDS, AF_INET,
 		 "veth_no_csum_offload_64b_batch_is_send_s_datagrams");
-	one_case(&veth, 1024, 63, -1, REF_SENDS,
+	one_case(&veth, 1024, 63, -1, REF_SENDS, AF_INET,
 		 "veth_no_csum_offload_1k_batch_is_send_s_datagrams");
-	one_case(&veth, 64, 64, IP_PMTUDISC_DO, REF_SEGMENT,
+	one_case(&veth, 64, 64, IP_PMTUDISC_DO, REF_SEGMENT, AF_INET,
 		 "veth_no_csum_offload_pmtudisc_do_64b_batch_is_udp_segment_s_packets");
 	if (write(down[1], stop, sizeof(stop)) == sizeof(stop))
 		waitpid(pid, &st, 0);

@@ -9,8 +9,9 @@
  * path), and a TTL changed after customize, by IP_TTL or by the
  * namespace's net.ipv4.ip_default_ttl.  An IPv6 socket sending to a
  * v4-mapped address, connected or not, takes the IPv4 path and sends
- * send()'s IPv4 packets; an IPv6-only one fails as send() does, and one
- * reconnected to an IPv6 peer goes generic and sends IPv6.
+ * send()'s IPv4 packets; an IPv6-only one fails as send() does, one
+ * reconnected to an IPv6 peer goes generic and sends IPv6, and one made
+ * IPv6-only after a disconnect fails as send() does.
  *
  * Each test sends the same payload through send() and through the token
  * and captures both packets on lo: every IP and UDP header field and the
@@ -433,79 +434,131 @@ static void test_v6only(void)
 	close(fd);
 }
 
+/* An IPv6 receiver on ::1, at the IPv4 receiver's port; its fd. */
+static int receiver6(struct sockaddr_in6 *lo6)
+{
+	int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), one = 1;
+
+	memset(lo6, 0, sizeof(*lo6));
+	lo6->sin6_family = AF_INET6;
+	lo6->sin6_port = net_htons(port);
+	lo6->sin6_addr.s6_addr[15] = 1;
+	if (fd < 0 ||
+	    net_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+	    net_bind(fd, lo6, sizeof(*lo6)))
+		return -1;
+	return fd;
+}
+
+/* Whether fd has one ADU-byte datagram waiting, which it reads. */
+static int got_one(int fd)
+{
+	return net_wait_readable(fd, 1000) == 1 &&
+	       net_recvfrom(fd, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) ==
+	       ADU;
+}
+
 /*
- * The guard of a connected IPv6 socket compares the IPv4 peer address and
- * port, as for an IPv4 socket, and not the IPv6 peer: connect() to an
- * IPv6 peer leaves the IPv4 one as it was, but the kernel refuses it while
- * the socket's source address is the v4-mapped one its connect() chose
- * (ip6_dst_lookup_tail(): EAFNOSUPPORT), and a disconnect clears it.  So,
- * under the socket policy INVALIDATE, with an IPv6 receiver on the same
- * port as the IPv4 one: the reconnect fails and the token goes on sending
- * IPv4 to its peer; after a disconnect, the reconnect succeeds, and the
- * token goes generic and sends IPv6 to the new peer, as send() does.
+ * connect() of an IPv6 socket from a v4-mapped peer to an IPv6 one
+ * changes only sk_v6_daddr: inet_daddr and inet_dport stay, and with an
+ * IPv6 receiver on the IPv4 one's port nothing else differs.  (The kernel
+ * refuses that connect() while the socket's source is the v4-mapped one a
+ * connect() chose; a socket connected to an IPv6 peer first keeps an IPv6
+ * source.)  Under the socket policy INVALIDATE, the token goes generic and
+ * sends what send() sends, IPv6; nothing reaches the IPv4 receiver.
  */
 static void test_v4_mapped_reconnect(void)
 {
-	struct sockaddr_in6 s6 = mapped(port), lo6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 s6 = mapped(port), lo6;
 	struct netspec_customize c = netspec_udp_connected(-1, ADU);
-	int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), one = 1, rx6;
-	struct sockaddr_in6 none = { .sin6_family = AF_UNSPEC };
-	long r, t = -1, s1 = 0, a1 = 0, r1 = 0, s2 = 0, a2 = 0, r2 = 0;
-	long s3 = 0, r3 = 0, a3 = 0;
-	struct netspec_info i0 = { 0 }, i1 = { 0 }, i2 = { 0 };
+	int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), rx6 = receiver6(&lo6);
+	long r, t = -1, s1 = 0, a1 = 0, s2 = 0, a2 = 0, s3 = 0, a3 = 0, r3;
+	struct netspec_info i0 = { 0 }, i1 = { 0 };
 
-	lo6.sin6_port = net_htons(port);
-	lo6.sin6_addr.s6_addr[15] = 1;
-	rx6 = net_socket(AF_INET6, SOCK_DGRAM, 0);
-	r = net_setsockopt(rx6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	r = r ?: net_bind(rx6, &lo6, sizeof(lo6));
+	r = rx6 < 0 ? -1 : net_connect(fd, &lo6, sizeof(lo6));
 	r = r ?: net_connect(fd, &s6, sizeof(s6));
 	if (!r) {
 		c.fd = fd;
 		c.policy[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE;
 		t = netspec_customize(&c);
 	}
+	net_fill(payload, ADU, 700);
 	if (t > 0) {
-		i0 = netspec_info_of(t);
-		r1 = net_connect(fd, &lo6, sizeof(lo6));
-		net_fill(payload, ADU, 700);
 		s1 = netspec_send(t, payload, ADU, 0);
 		a1 = received(payload, ADU);
-		i1 = netspec_info_of(t);
-		r2 = net_connect(fd, &none, sizeof(none));
-		r2 = r2 ?: net_connect(fd, &lo6, sizeof(lo6));
+		i0 = netspec_info_of(t);
+		r = net_connect(fd, &lo6, sizeof(lo6));
 		s2 = plain_send(fd, ADU, TO_PEER, 0);
-		a2 = net_wait_readable(rx6, 1000) == 1 &&
-		     net_recvfrom(rx6, got, sizeof(got), MSG_DONTWAIT, NULL,
-				  NULL) == ADU;
+		a2 = got_one(rx6);
 		s3 = netspec_send(t, payload, ADU, 0);
-		a3 = net_wait_readable(rx6, 1000) == 1 &&
-		     net_recvfrom(rx6, got, sizeof(got), MSG_DONTWAIT, NULL,
-				  NULL) == ADU;
-		r3 = net_wait_readable(rx, 50);
-		i2 = netspec_info_of(t);
+		a3 = got_one(rx6);
+		i1 = netspec_info_of(t);
 	}
-	kt_result(t > 0 && c.path == NETSPEC_PATH_UDP4 &&
-		  r1 == -EAFNOSUPPORT && s1 == ADU && a1 &&
-		  i1.path == NETSPEC_PATH_UDP4 && i1.trips == i0.trips &&
-		  !r2 && s2 == ADU && a2 && s3 == ADU && a3 && !r3 &&
-		  i2.path == NETSPEC_PATH_GENERIC && i2.trips == i1.trips + 1,
+	r3 = net_wait_readable(rx, 50);
+	kt_result(t > 0 && c.path == NETSPEC_PATH_UDP4 && s1 == ADU && a1 &&
+		  !r && s2 == ADU && a2 && s3 == ADU && a3 && !r3 &&
+		  i1.path == NETSPEC_PATH_GENERIC && i1.trips == i0.trips + 1,
 		  "ipv6_socket_of_a_v4_mapped_peer_reconnected_to_ipv6_goes_generic",
-		  "customize %s path %u; reconnect %s, token %s at 4: %ld, path %u; disconnect and reconnect %s, send() %s at 6: %ld, token %s at 6: %ld, at 4: %ld, path %u, trips %llu %llu %llu",
-		  errname(t), c.path, errname(r1), errname(s1), a1, i1.path,
-		  errname(r2), errname(s2), a2, errname(s3), a3, r3, i2.path,
-		  i0.trips, i1.trips, i2.trips);
+		  "customize %s path %u, token %s at 4: %ld; reconnect %s, send() %s at 6: %ld, token %s at 6: %ld, at 4: %ld; path %u, trips %llu -> %llu",
+		  errname(t), c.path, errname(s1), a1, errname(r), errname(s2),
+		  a2, errname(s3), a3, r3, i1.path, i0.trips, i1.trips);
 	if (t > 0)
 		close(t);
 	close(fd);
 	close(rx6);
 }
 
+/*
+ * A disconnect unbinds a socket bound by its first send (or by customize);
+ * IPV6_V6ONLY can then be set, and the socket bound to its old port again,
+ * its addresses as recorded.  send() to a v4-mapped address then fails
+ * with ENETUNREACH: so does the token, generic (socket policy INVALIDATE).
+ */
+static void test_v6only_after_disconnect(void)
+{
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 none = { .sin6_family = AF_UNSPEC };
+	struct sockaddr_in6 s6 = mapped(port);
+	struct netspec_customize c;
+	int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), one = 1;
+	socklen_t len = sizeof(any);
+	long t, r = 0, s1 = 0, s2 = 0, s3 = 0;
+	struct netspec_info i0 = { 0 }, i1 = { 0 };
+
+	c = netspec_udp_to_ipv6(fd, ADU, &s6.sin6_addr, s6.sin6_port);
+	c.policy[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE;
+	t = netspec_customize(&c);
+	net_fill(payload, ADU, 800);
+	if (t > 0) {
+		s1 = netspec_send(t, payload, ADU, 0);
+		i0 = netspec_info_of(t);
+		r = net_getsockname(fd, &any, &len);
+		r = r ?: net_connect(fd, &none, sizeof(none));
+		r = r ?: net_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+					sizeof(one));
+		r = r ?: net_bind(fd, &any, sizeof(any));
+		s2 = plain_send(fd, ADU, TO_MAPPED, 0);
+		s3 = netspec_send(t, payload, ADU, 0);
+		i1 = netspec_info_of(t);
+	}
+	kt_result(t > 0 && c.path == NETSPEC_PATH_UDP4 && s1 == ADU &&
+		  received(payload, ADU) && !r && s2 == -ENETUNREACH &&
+		  s3 == -ENETUNREACH && net_wait_readable(rx, 50) == 0 &&
+		  i1.path == NETSPEC_PATH_GENERIC && i1.trips == i0.trips + 1,
+		  "ipv6_only_set_after_a_disconnect_stops_the_v4_mapped_token",
+		  "customize %s path %u, token %s; disconnect, IPV6_V6ONLY, bind %s; send() %s token %s; path %u, trips %llu -> %llu",
+		  errname(t), c.path, errname(s1), errname(r), errname(s2),
+		  errname(s3), i1.path, i0.trips, i1.trips);
+	if (t > 0)
+		close(t);
+	close(fd);
+}
+
 int main(void)
 {
 	int size = 8 << 20;
 
-	kt_plan(1, 15);
+	kt_plan(1, 16);
 	net_if_up("lo");
 	cap = cap_open(CAP_LO);
 	rx = net_udp_receiver(LOOPBACK, &port);
@@ -523,5 +576,6 @@ int main(void)
 	test_v4_mapped();
 	test_v6only();
 	test_v4_mapped_reconnect();
+	test_v6only_after_disconnect();
 	return kt_exit_status();
 }
