@@ -20,6 +20,10 @@
  *  path:      the send path's own cost: connected UDP to an address routed
  *             to a dummy device (IFF_NOARP, no queue), so that no receive
  *             processing runs; a null system call is measured alongside.
+ *             Also from an IPv6 socket connected to that address
+ *             v4-mapped, whose datagrams udpv6_sendmsg() hands to
+ *             udp_sendmsg(): send() and the token, which takes the IPv4
+ *             path.
  *  customize: NETSPEC_OP_CUSTOMIZE of a new context (a miss of the code
  *             manager's cache) against the same context again (a hit).
  *  netfilter: where the kernel has nf_tables (bench --with distro), the
@@ -771,6 +775,42 @@ static int path_batches(void)
 	return ok;
 }
 
+/*
+ * send() and the token on an IPv6 socket connected to DUMMY_DEST v4-mapped
+ * (IPv4 on the wire), for an ADU of adu bytes.
+ */
+static int path_v4_mapped(unsigned int adu)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	unsigned int dest = net_htonl(DUMMY_DEST);
+	struct netspec_customize c = { 0 };
+	long fd = net_socket(AF_INET6, SOCK_DGRAM, 0), tok = -1, r;
+	int ok;
+
+	s6.sin6_port = net_htons(9);
+	s6.sin6_addr.s6_addr[10] = 0xff;
+	s6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&s6.sin6_addr.s6_addr[12], &dest, sizeof(dest));
+	r = fd < 0 ? fd : net_connect(fd, &s6, sizeof(s6));
+	ok = !r && path_one("send-v4mapped", adu, fd, 0) == 0;
+	if (!r) {
+		c = netspec_udp_connected(fd, adu);
+		tok = netspec_customize(&c);
+	}
+	if (tok <= 0 || c.path != NETSPEC_PATH_UDP4) {
+		kt_line("# bench: path: v4-mapped: %s, customize %s path %u",
+			errname(r), errname(tok), c.path);
+		ok = 0;
+	} else {
+		ok &= path_one("customized_send-v4mapped", adu, -1, tok) == 0;
+	}
+	if (tok > 0)
+		netspec_cancel(tok);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static int path_cost(void)
 {
 	static const unsigned int adus[] = { 64, 1024 };
@@ -811,6 +851,7 @@ static int path_cost(void)
 		}
 		if (tok > 0)
 			netspec_cancel(tok);
+		ok &= path_v4_mapped(adus[a]);
 	}
 	close(fd);
 	return ok & path_batches();

@@ -37,6 +37,8 @@ const SPECIALIZED: &str = "customized_send";
 const BATCH: &str = "customized_send-batch";
 const GSO: &str = "udp-gso";
 const BATCH_PEER: &str = "udp-gso-64";
+const MAPPED_BASELINE: &str = "send-v4mapped";
+const MAPPED: &str = "customized_send-v4mapped";
 
 fn measured(r: &StreamRow) -> Option<(u64, u64, u64, u64)> {
     match r.outcome {
@@ -197,6 +199,17 @@ pub fn model(run: &Run) -> Vec<ModelRow> {
     rows
 }
 
+/// The send-path row a sender's is compared with: a batch with the
+/// UDP_SEGMENT send of as many ADUs, the token of an IPv6 socket with
+/// send() on that socket, anything else with send().
+fn path_peer(sender: &str) -> &'static str {
+    match sender {
+        s if s.ends_with("-64") => BATCH_PEER,
+        MAPPED => MAPPED_BASELINE,
+        _ => BASELINE,
+    }
+}
+
 fn sender_label(s: &str) -> &str {
     match s {
         "send" => "send()",
@@ -211,6 +224,8 @@ fn sender_label(s: &str) -> &str {
         "null-syscall" => "null system call (getppid)",
         "udp-gso-64" => "UDP_SEGMENT send() of 64 ADUs (one GSO packet), per call",
         "customized_send-batch-64" => "batched customized_send() of 64 ADUs (one GSO packet), per call",
+        "send-v4mapped" => "send() on an IPv6 socket, v4-mapped peer",
+        "customized_send-v4mapped" => "customized_send() on an IPv6 socket, v4-mapped peer",
         other => other,
     }
 }
@@ -418,7 +433,7 @@ fn arch_section(s: &mut String, r: &Results) {
          The next column subtracts a null system call (getppid), which leaves the kernel's send path from \
          syscall entry to the device's free.\n"
     );
-    let _ = writeln!(s, "| ADU | sender | instructions/call | minus null syscall | vs send() (a batch: vs UDP_SEGMENT) |");
+    let _ = writeln!(s, "| ADU | sender | instructions/call | minus null syscall | vs send() (a batch: vs UDP_SEGMENT; an IPv6 socket's token: vs its send()) |");
     let _ = writeln!(s, "|---:|---|---:|---:|---:|");
     for p in &run.path {
         let per = path_per_call(run, p.adu, &p.sender);
@@ -427,8 +442,7 @@ fn arch_section(s: &mut String, r: &Results) {
             (Some(x), Some(n)) => Some(x - n),
             _ => None,
         };
-        // A batch row is compared with the UDP_SEGMENT send of as many ADUs.
-        let peer = if p.sender.ends_with("-64") { BATCH_PEER } else { BASELINE };
+        let peer = path_peer(&p.sender);
         let (cell, vs) = if p.sender == "null-syscall" {
             ("".to_string(), "".to_string())
         } else {
@@ -506,5 +520,19 @@ fn arch_section(s: &mut String, r: &Results) {
                 m.measured * 100.0
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_peer;
+
+    #[test]
+    fn path_rows_are_compared_with_their_peer() {
+        assert_eq!(path_peer("customized_send"), "send");
+        assert_eq!(path_peer("customized_send-generic"), "send");
+        assert_eq!(path_peer("send-v4mapped"), "send");
+        assert_eq!(path_peer("customized_send-v4mapped"), "send-v4mapped");
+        assert_eq!(path_peer("customized_send-batch-64"), "udp-gso-64");
     }
 }
