@@ -781,16 +781,11 @@ static int path_batches(void)
  */
 static int path_v4_mapped(unsigned int adu)
 {
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
-	unsigned int dest = net_htonl(DUMMY_DEST);
+	struct sockaddr_in6 s6 = net_sin6_mapped(DUMMY_DEST, 9);
 	struct netspec_customize c = { 0 };
 	long fd = net_socket(AF_INET6, SOCK_DGRAM, 0), tok = -1, r;
 	int ok;
 
-	s6.sin6_port = net_htons(9);
-	s6.sin6_addr.s6_addr[10] = 0xff;
-	s6.sin6_addr.s6_addr[11] = 0xff;
-	memcpy(&s6.sin6_addr.s6_addr[12], &dest, sizeof(dest));
 	r = fd < 0 ? fd : net_connect(fd, &s6, sizeof(s6));
 	ok = !r && path_one("send-v4mapped", adu, fd, 0) == 0;
 	if (!r) {

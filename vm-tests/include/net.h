@@ -173,6 +173,20 @@ static inline struct sockaddr_in net_sin(unsigned int addr_host,
 	return sin;
 }
 
+/* addr_host:port_host as an IPv6 socket names it: ::ffff:a.b.c.d. */
+static inline struct sockaddr_in6 net_sin6_mapped(unsigned int addr_host,
+						  unsigned short port_host)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	unsigned int addr = net_htonl(addr_host);
+
+	s6.sin6_port = net_htons(port_host);
+	s6.sin6_addr.s6_addr[10] = 0xff;
+	s6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&s6.sin6_addr.s6_addr[12], &addr, sizeof(addr));
+	return s6;
+}
+
 /*
  * Time without 32-bit time_t: a 32-bit kernel built without
  * CONFIG_COMPAT_32BIT_TIME (our tinyconfig-based i486, and collie) has no

@@ -285,7 +285,7 @@ static void one_case(const struct path *p, unsigned int adu, unsigned int n,
 		     int pmtudisc, enum ref ref, int family, const char *name)
 {
 	struct sockaddr_in sin = net_sin(p->daddr, p->dport);
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 s6 = net_sin6_mapped(p->daddr, p->dport);
 	long fd = net_socket(family, SOCK_DGRAM, 0), t = -1, s1 = -1,
 	     s2 = -1, s3 = -1, na = -1, nb = -1, lens_a[MAX_SEGS],
 	     lens_b[MAX_SEGS], l3;
@@ -298,11 +298,6 @@ static void one_case(const struct path *p, unsigned int adu, unsigned int n,
 	const char *why = NULL;
 	static unsigned char pc[CAP_MAX];
 
-	/* An IPv6 socket names the IPv4 peer v4-mapped. */
-	s6.sin6_port = sin.sin_port;
-	s6.sin6_addr.s6_addr[10] = 0xff;
-	s6.sin6_addr.s6_addr[11] = 0xff;
-	memcpy(&s6.sin6_addr.s6_addr[12], &sin.sin_addr, 4);
 	if (fd < 0 || (pmtudisc >= 0 &&
 			net_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
 				       &pmtudisc, sizeof(pmtudisc))) ||

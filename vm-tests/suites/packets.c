@@ -52,14 +52,7 @@ static int rx, cap;
 /* The receiver's address as an IPv6 socket names it: ::ffff:127.0.0.1. */
 static struct sockaddr_in6 mapped(unsigned short port_host)
 {
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
-	unsigned int lo = net_htonl(LOOPBACK);
-
-	s6.sin6_port = net_htons(port_host);
-	s6.sin6_addr.s6_addr[10] = 0xff;
-	s6.sin6_addr.s6_addr[11] = 0xff;
-	memcpy(&s6.sin6_addr.s6_addr[12], &lo, sizeof(lo));
-	return s6;
+	return net_sin6_mapped(LOOPBACK, port_host);
 }
 
 static long customize(int fd, unsigned int adu, int to,

@@ -152,18 +152,14 @@ static void test_cgroup_sendmsg(void)
 	int rz = net_udp_receiver(LO_Z, &port), rx = bound_at(LO_X, port);
 	int tx = net_socket(AF_INET, SOCK_DGRAM, 0), ok;
 	int tx6 = net_socket(AF_INET6, SOCK_DGRAM, 0);
-	struct sockaddr_in6 d6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 d6;
 	struct netspec_customize c6 = netspec_udp_connected(tx6, ADU);
-	unsigned int lo_d = net_htonl(LO_D);
 	long td, tx_tok, t6, pf, at, r1, r2, la, lb;
 	const char *why;
 
 	td = customize_to(tx, LO_D, port, 0, 0, &cd);
 	tx_tok = customize_to(tx, LO_X, port, 0, 0, &cx);
-	d6.sin6_port = net_htons(port);
-	d6.sin6_addr.s6_addr[10] = 0xff;
-	d6.sin6_addr.s6_addr[11] = 0xff;
-	memcpy(&d6.sin6_addr.s6_addr[12], &lo_d, sizeof(lo_d));
+	d6 = net_sin6_mapped(LO_D, port);
 	t6 = net_connect(tx6, &d6, sizeof(d6)) ?: netspec_customize(&c6);
 	pf = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
 			   BPF_CGROUP_UDP4_SENDMSG, prog,
