@@ -49,16 +49,10 @@ static unsigned char pa[CAP_MAX], pb[CAP_MAX];
 static unsigned short port;
 static int rx, cap;
 
-/* The receiver's address as an IPv6 socket names it: ::ffff:127.0.0.1. */
-static struct sockaddr_in6 mapped(unsigned short port_host)
-{
-	return net_sin6_mapped(LOOPBACK, port_host);
-}
-
 static long customize(int fd, unsigned int adu, int to,
 		      struct netspec_customize *c)
 {
-	struct sockaddr_in6 s6 = mapped(port);
+	struct sockaddr_in6 s6 = net_sin6_mapped(LOOPBACK, port);
 
 	if (to == TO_MAPPED)
 		*c = netspec_udp_to_ipv6(fd, adu, &s6.sin6_addr, s6.sin6_port);
@@ -74,7 +68,7 @@ static long customize(int fd, unsigned int adu, int to,
 static long plain_send(int fd, unsigned long len, int to, int flags)
 {
 	struct sockaddr_in sin = net_sin(LOOPBACK, port);
-	struct sockaddr_in6 s6 = mapped(port);
+	struct sockaddr_in6 s6 = net_sin6_mapped(LOOPBACK, port);
 
 	if (to == TO_MAPPED)
 		return net_sendto(fd, payload, len, flags, &s6, sizeof(s6));
@@ -88,6 +82,30 @@ static int received(const unsigned char *want, unsigned long len)
 	return net_wait_readable(rx, 1000) == 1 &&
 	       net_recvfrom(rx, got, sizeof(got), MSG_DONTWAIT, NULL, NULL) ==
 	       (long)len && !memcmp(got, want, len);
+}
+
+/*
+ * Whether the token's IDs are zero where send()'s are: all ROUNDS of them
+ * where all of send()'s are, else at most one (the hashed generator gives
+ * zero once in 65536); NULL if so, else what is wrong.
+ */
+static const char *ids_zero_alike(unsigned int za, unsigned int zb)
+{
+	return (za == ROUNDS ? zb != ROUNDS : zb > 1) ?
+	       "IDs zero where send()'s are not, or the reverse" : NULL;
+}
+
+/* Whether the n IDs of id[] run on one after the other, as a connected
+ * socket's counter gives them; NULL if so, else what is wrong.
+ */
+static const char *ids_consecutive(const unsigned int *id, unsigned int n)
+{
+	unsigned int k;
+
+	for (k = 1; k < n; k++)
+		if (id[k] != ((id[k - 1] + 1) & 0xffff))
+			return "IDs not consecutive";
+	return NULL;
 }
 
 /*
@@ -174,8 +192,8 @@ static void test_pmtu_modes(void)
 			zb += !idb[k];
 			df = cap_df(pb);
 		}
-		if (!why && (za == ROUNDS ? zb != ROUNDS : zb > 1))
-			why = "IDs zero where send()'s are not, or the reverse";
+		if (!why)
+			why = ids_zero_alike(za, zb);
 		if (!why && c.path != NETSPEC_PATH_UDP4)
 			why = "not specialized";
 		if (k == ROUNDS)
@@ -205,9 +223,8 @@ static void test_connected_ids(void)
 		id[2 * k] = cap_id(pa);
 		id[2 * k + 1] = cap_id(pb);
 	}
-	for (k = 1; k < 2 * ROUNDS && !why; k++)
-		if (id[k] != ((id[k - 1] + 1) & 0xffff))
-			why = "IDs not consecutive";
+	if (!why)
+		why = ids_consecutive(id, 2 * ROUNDS);
 	if (!why)
 		kt_line("# connected: IDs %u %u %u %u %u %u", id[0], id[1],
 			id[2], id[3], id[4], id[5]);
@@ -374,7 +391,7 @@ static void test_v4_mapped(void)
 
 	for (n = 0; n < 2; n++) {
 		struct netspec_customize c = { 0 };
-		struct sockaddr_in6 s6 = mapped(port);
+		struct sockaddr_in6 s6 = net_sin6_mapped(LOOPBACK, port);
 		int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), to = cases[n].to;
 		long r = to == TO_PEER ? net_connect(fd, &s6, sizeof(s6)) : 0;
 		long t = r ?: customize(fd, ADU, to, &c), la = 0, lb = 0;
@@ -393,12 +410,9 @@ static void test_v4_mapped(void)
 		}
 		if (!why && la != 20 + 8 + ADU)
 			why = "not send()'s IPv4 datagram";
-		for (k = 1; to == TO_PEER && k < 2 * ROUNDS && !why; k++)
-			if (id[k] != ((id[k - 1] + 1) & 0xffff))
-				why = "IDs not consecutive";
-		if (!why && to == TO_MAPPED &&
-		    (za == ROUNDS ? zb != ROUNDS : zb > 1))
-			why = "IDs zero where send()'s are not, or the reverse";
+		if (!why)
+			why = to == TO_PEER ? ids_consecutive(id, 2 * ROUNDS) :
+					      ids_zero_alike(za, zb);
 		i = netspec_info_of(t);
 		kt_result(!why && c.path == NETSPEC_PATH_UDP4 &&
 			  i.path == NETSPEC_PATH_UDP4 && !i.fallbacks,
@@ -481,7 +495,7 @@ static int got_one(int fd)
  */
 static void test_v4_mapped_reconnect(void)
 {
-	struct sockaddr_in6 s6 = mapped(port), lo6;
+	struct sockaddr_in6 s6 = net_sin6_mapped(LOOPBACK, port), lo6;
 	struct netspec_customize c = netspec_udp_connected(-1, ADU);
 	int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), rx6 = receiver6(&lo6);
 	long r, t = -1, s1 = 0, a1 = 0, s2 = 0, a2 = 0, s3 = 0, a3 = 0, r3;
@@ -531,7 +545,7 @@ static void test_v6only_after_disconnect(void)
 {
 	struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
 	struct sockaddr_in6 none = { .sin6_family = AF_UNSPEC };
-	struct sockaddr_in6 s6 = mapped(port);
+	struct sockaddr_in6 s6 = net_sin6_mapped(LOOPBACK, port);
 	struct netspec_customize c;
 	int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), one = 1;
 	struct sockaddr_in6 now = { .sin6_family = AF_INET6 };
