@@ -540,8 +540,10 @@ static void test_v4_mapped_reconnect(void)
  * IPV6_V6ONLY can then be set, and the socket bound to its old port again,
  * its addresses as recorded.  send() to a v4-mapped address then fails
  * with ENETUNREACH: so does the token, generic (socket policy INVALIDATE).
+ * The control takes the same steps without IPV6_V6ONLY: send() and the
+ * token both deliver, so it is the option that stops them.
  */
-static void test_v6only_after_disconnect(void)
+static void test_v6only_after_disconnect(int v6only)
 {
 	struct sockaddr_in6 any = { .sin6_family = AF_INET6 };
 	struct sockaddr_in6 none = { .sin6_family = AF_UNSPEC };
@@ -550,21 +552,24 @@ static void test_v6only_after_disconnect(void)
 	int fd = net_socket(AF_INET6, SOCK_DGRAM, 0), one = 1;
 	struct sockaddr_in6 now = { .sin6_family = AF_INET6 };
 	socklen_t len = sizeof(any);
-	long t, r = 0, s1 = 0, a1, s2 = 0, s3 = 0, stray;
+	long t, r = 0, s1 = 0, a1 = 0, s2 = 0, a2 = 0, s3 = 0, a3 = 0, stray;
 	struct netspec_info i0 = { 0 }, i1 = { 0 };
+	int ok;
 
 	drain_rx();
 	c = netspec_udp_to_ipv6(fd, ADU, &s6.sin6_addr, s6.sin6_port);
 	c.policy[NETSPEC_EVENT_SOCKET] = NETSPEC_POLICY_INVALIDATE;
 	t = netspec_customize(&c);
-	net_fill(payload, ADU, 800);
+	net_fill(payload, ADU, 800 + v6only);
 	if (t > 0) {
 		s1 = netspec_send(t, payload, ADU, 0);
+		a1 = received(payload, ADU);
 		i0 = netspec_info_of(t);
 		r = net_getsockname(fd, &any, &len);
 		r = r ?: net_connect(fd, &none, sizeof(none));
-		r = r ?: net_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-					sizeof(one));
+		if (v6only)
+			r = r ?: net_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+						&one, sizeof(one));
 		r = r ?: net_bind(fd, &any, sizeof(any));
 		len = sizeof(now);
 		r = r ?: net_getsockname(fd, &now, &len);
@@ -572,19 +577,27 @@ static void test_v6only_after_disconnect(void)
 		if (!r && (!any.sin6_port || now.sin6_port != any.sin6_port))
 			r = -EINVAL;
 		s2 = plain_send(fd, ADU, TO_MAPPED, 0);
+		a2 = s2 == ADU && received(payload, ADU);
 		s3 = netspec_send(t, payload, ADU, 0);
+		a3 = s3 == ADU && received(payload, ADU);
 		i1 = netspec_info_of(t);
 	}
-	a1 = received(payload, ADU);
 	stray = net_wait_readable(rx, 50);
-	kt_result(t > 0 && c.path == NETSPEC_PATH_UDP4 && s1 == ADU && a1 &&
-		  !r && s2 == -ENETUNREACH && s3 == -ENETUNREACH && !stray &&
-		  i1.path == NETSPEC_PATH_GENERIC && i1.trips == i0.trips + 1,
-		  "ipv6_only_set_after_a_disconnect_stops_the_v4_mapped_token",
-		  "customize %s path %u, token %s at 4: %ld; disconnect, IPV6_V6ONLY, rebind to port %u %s; send() %s token %s, at 4: %ld; path %u, trips %llu -> %llu",
+	ok = t > 0 && c.path == NETSPEC_PATH_UDP4 && s1 == ADU && a1 && !r &&
+	     !stray;
+	if (v6only)
+		ok = ok && s2 == -ENETUNREACH && s3 == -ENETUNREACH &&
+		     i1.path == NETSPEC_PATH_GENERIC && i1.trips == i0.trips + 1;
+	else
+		ok = ok && s2 == ADU && a2 && s3 == ADU && a3;
+	kt_result(ok, v6only ?
+		  "ipv6_only_set_after_a_disconnect_stops_the_v4_mapped_token" :
+		  "a_disconnect_and_rebind_alone_keep_the_v4_mapped_token_sending",
+		  "customize %s path %u, token %s at 4: %ld; disconnect,%s rebind to port %u %s; send() %s at 4: %ld, token %s at 4: %ld, stray %ld; path %u, trips %llu -> %llu",
 		  errname(t), c.path, errname(s1), a1,
-		  net_ntohs(any.sin6_port), errname(r), errname(s2),
-		  errname(s3), stray, i1.path, i0.trips, i1.trips);
+		  v6only ? " IPV6_V6ONLY," : "", net_ntohs(any.sin6_port),
+		  errname(r), errname(s2), a2, errname(s3), a3, stray, i1.path,
+		  i0.trips, i1.trips);
 	if (t > 0)
 		close(t);
 	close(fd);
@@ -594,7 +607,7 @@ int main(void)
 {
 	int size = 8 << 20;
 
-	kt_plan(1, 16);
+	kt_plan(1, 17);
 	net_if_up("lo");
 	cap = cap_open(CAP_LO);
 	rx = net_udp_receiver(LOOPBACK, &port);
@@ -612,6 +625,7 @@ int main(void)
 	test_v4_mapped();
 	test_v6only();
 	test_v4_mapped_reconnect();
-	test_v6only_after_disconnect();
+	test_v6only_after_disconnect(0);
+	test_v6only_after_disconnect(1);
 	return kt_exit_status();
 }

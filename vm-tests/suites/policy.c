@@ -150,6 +150,7 @@ static void test_cgroup_sendmsg(void)
 	struct netspec_info i0, i1;
 	unsigned short port = 0;
 	int rz = net_udp_receiver(LO_Z, &port), rx = bound_at(LO_X, port);
+	int rd = bound_at(LO_D, port);
 	int tx = net_socket(AF_INET, SOCK_DGRAM, 0), ok;
 	int tx6 = net_socket(AF_INET6, SOCK_DGRAM, 0);
 	struct sockaddr_in6 d6;
@@ -167,9 +168,9 @@ static void test_cgroup_sendmsg(void)
 	at = pf < 0 ? pf : bpf_attach(cg, pf, BPF_CGROUP_UDP4_SENDMSG);
 	if (pf < 0)
 		kt_line("# verifier: %s", bpf_log);
-	if (rz < 0 || rx < 0 || td <= 0 || tx_tok <= 0 || t6 <= 0 || at) {
-		kt_line("# setup: receivers %d %d tokens %s %s %s load %s attach %s",
-			rz, rx, errname(td), errname(tx_tok), errname(t6),
+	if (rz < 0 || rx < 0 || rd < 0 || td <= 0 || tx_tok <= 0 || t6 <= 0 || at) {
+		kt_line("# setup: receivers %d %d %d tokens %s %s %s load %s attach %s",
+			rz, rx, rd, errname(td), errname(tx_tok), errname(t6),
 			errname(pf), errname(at));
 		kt_result(0, "cgroup_sendmsg_denies_the_token_eperm_like_sendto",
 			  "setup failed");
@@ -186,7 +187,7 @@ static void test_cgroup_sendmsg(void)
 	r1 = netspec_send(td, buf, ADU, 0);
 	r2 = sendto_addr(tx, LO_D, port);
 	kt_result(cd.path == NETSPEC_PATH_UDP4 && r1 == -EPERM && r2 == -EPERM &&
-		  stays_empty(rz) && stays_empty(rx),
+		  stays_empty(rd) && stays_empty(rz) && stays_empty(rx),
 		  "cgroup_sendmsg_denies_the_token_eperm_like_sendto",
 		  "path %u token %s sendto %s", cd.path, errname(r1),
 		  errname(r2));
@@ -195,7 +196,8 @@ static void test_cgroup_sendmsg(void)
 	r1 = netspec_send(t6, buf, ADU, 0);
 	r2 = net_sendto(tx6, buf, ADU, 0, NULL, 0);
 	kt_result(c6.path == NETSPEC_PATH_UDP4 && r1 == -EPERM &&
-		  r2 == -EPERM && stays_empty(rz) && stays_empty(rx),
+		  r2 == -EPERM && stays_empty(rd) && stays_empty(rz) &&
+		  stays_empty(rx),
 		  "cgroup_sendmsg_denies_a_v4_mapped_peer_s_token_like_send",
 		  "path %u token %s send %s", c6.path, errname(r1),
 		  errname(r2));
@@ -242,6 +244,7 @@ static void test_cgroup_sendmsg(void)
 	close(tx6);
 	close(rx);
 	close(rz);
+	close(rd);
 }
 
 /*
