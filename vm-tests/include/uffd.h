@@ -50,6 +50,23 @@ static __attribute__((unused)) long uffd_register(int fd, void *addr,
 }
 
 /*
+ * A userfaultfd (uffd_open()) and a fresh anonymous page registered with
+ * it, into *fd and *region: 0, or -1 if any step failed.  On failure the
+ * caller still closes *fd if it is a descriptor and unmaps *region if it
+ * is not MAP_FAILED, as it does after a test.
+ */
+static __attribute__((unused)) int uffd_page(int *fd, unsigned char **region)
+{
+	*fd = uffd_open();
+	*region = mmap(NULL, UFFD_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*fd < 0 || *region == MAP_FAILED ||
+	    uffd_register(*fd, *region, UFFD_PAGE))
+		return -1;
+	return 0;
+}
+
+/*
  * Waits (blocking) for the next fault on fd; returns the faulting address,
  * or 0 if the read failed or brought another event.
  */

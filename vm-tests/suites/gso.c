@@ -557,7 +557,7 @@ static void test_change_during_copy(const struct path *p, enum change change,
 	     whole = 0, setup = 0, len;
 	struct netspec_customize c;
 	unsigned int i;
-	int st = -1, ok;
+	int st = -1, ok, uffd_ok;
 
 	dc.change = change;
 	dc.cg = -1;
@@ -566,9 +566,7 @@ static void test_change_during_copy(const struct path *p, enum change change,
 	if (change == CHANGE_BPF)
 		setup = bpf_setup();
 	dc.fd = net_socket(AF_INET, SOCK_DGRAM, 0);
-	dc.uffd = uffd_open();
-	dc.region = mmap(NULL, UFFD_PAGE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uffd_ok = !uffd_page(&dc.uffd, &dc.region);
 	if (!setup && dc.fd >= 0 && !net_connect(dc.fd, &sin, sizeof(sin))) {
 		if (change == CHANGE_BPF) {
 			c = netspec_udp_to_ipv4(dc.fd, adu,
@@ -581,9 +579,7 @@ static void test_change_during_copy(const struct path *p, enum change change,
 		}
 		t = netspec_customize(&c);
 	}
-	if (t <= 0 || dc.uffd < 0 || dc.region == MAP_FAILED ||
-	    uffd_register(dc.uffd, dc.region, UFFD_PAGE) ||
-	    net_pipe(dc.res)) {
+	if (t <= 0 || !uffd_ok || net_pipe(dc.res)) {
 		kt_result(0, name, "setup: %s, token %s, userfaultfd %d",
 			  errname(setup), errname(t), dc.uffd);
 		bpf_teardown();

@@ -477,12 +477,8 @@ static void test_close_during_blocked_send(void)
 	pid_t dog;
 	int st = -1, dst = -1, ok;
 
-	ub.uffd = uffd_open();
-	ub.region = mmap(NULL, UFFD_PAGE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ub.uffd < 0 || ub.region == MAP_FAILED ||
-	    uffd_register(ub.uffd, ub.region, UFFD_PAGE) ||
-	    net_pipe(ub.done) || net_pipe(ub.res)) {
+	if (uffd_page(&ub.uffd, &ub.region) || net_pipe(ub.done) ||
+	    net_pipe(ub.res)) {
 		kt_line("# setup: userfaultfd %d", ub.uffd);
 		kt_result(0, "close_returns_while_a_send_is_blocked_on_a_fault",
 			  "setup failed");
