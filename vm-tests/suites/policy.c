@@ -168,7 +168,8 @@ static void test_cgroup_sendmsg(void)
 	at = pf < 0 ? pf : bpf_attach(cg, pf, BPF_CGROUP_UDP4_SENDMSG);
 	if (pf < 0)
 		kt_line("# verifier: %s", bpf_log);
-	if (rz < 0 || rx < 0 || rd < 0 || td <= 0 || tx_tok <= 0 || t6 <= 0 || at) {
+	if (rz < 0 || rx < 0 || rd < 0 || td <= 0 || tx_tok <= 0 || t6 <= 0 ||
+	    at) {
 		kt_line("# setup: receivers %d %d %d tokens %s %s %s load %s attach %s",
 			rz, rx, rd, errname(td), errname(tx_tok), errname(t6),
 			errname(pf), errname(at));
