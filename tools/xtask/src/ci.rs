@@ -103,6 +103,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("\nvm-test and kunit:");
             crate::vmtest::report(outcomes)
         });
+        // The generated unit compiles against the test kernels just built,
+        // with and without the precompiled header: the template header
+        // must stay usable outside kbuild.
+        step("engine --base 6.12 --arch x86_64,armv4".into(), &mut || {
+            crate::engine::run(crate::engine::Args {
+                arch: "x86_64,armv4".into(),
+                base: "6.12".into(),
+                profile: "test".into(),
+                csum: "partial".into(),
+                runs: 3,
+                dry_run: args.dry_run,
+            })
+        });
         step("selftest --base 6.12 --arch x86_64".into(), &mut || {
             if args.dry_run {
                 println!("would run: cargo xtask selftest");

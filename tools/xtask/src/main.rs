@@ -9,6 +9,7 @@ mod base;
 mod bench;
 mod ci;
 mod debian;
+mod engine;
 mod fixes;
 mod gen;
 mod guest;
@@ -103,6 +104,9 @@ enum Command {
     /// Benchmarks in the bench kernels under QEMU -icount: streams, the send
     /// path, code size, customization latency, the paper's model.
     Bench(bench::Args),
+    /// The customization engine's compile step for one context, timed
+    /// against a kernel build, with its code size (issue 16).
+    Engine(engine::Args),
     /// Check what can be checked of the Nix flake without nixpkgs.
     NixCheck(nixcheck::Args),
     /// Prove the harness fails where it must (damaged patch, lost config option, panic).
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
         Command::VmTest(a) => vmtest::run(a),
         Command::Kunit(a) => kunit::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Engine(a) => engine::run(a),
         Command::NixCheck(a) => nixcheck::run(a),
         Command::Selftest(a) => selftest::run(a),
         Command::Ci(a) => ci::run(a),

@@ -1,0 +1,213 @@
+use std::path::Path;
+
+use super::*;
+
+const VARIANTS: &str = include_str!("../../../kernel-variants.toml");
+
+fn udp4() -> PathSpec {
+    let spec = variants::parse_spec(VARIANTS).expect("kernel-variants.toml parses");
+    spec.paths
+        .into_iter()
+        .find(|p| p.name == "udp4")
+        .expect("a udp4 path")
+}
+
+fn ctx(values: &[(&str, &str)]) -> Context {
+    Context {
+        path: "udp4".into(),
+        values: values
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+    }
+}
+
+fn check_generate(values: &[(&str, &str)], expected: Result<&str, &str>) {
+    let got = generate(&udp4(), &ctx(values));
+    match (got, expected) {
+        (Ok(c), Ok(golden)) => testkit::golden(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata")
+                .join(golden),
+            &c,
+        ),
+        (Err(e), Err(msg)) => assert_eq!(e.0, msg),
+        (got, expected) => panic!("{values:?}: got {got:?}, expected {expected:?}"),
+    }
+}
+
+#[test]
+fn generates_the_instantiation_for_the_context() {
+    check_generate(&[("csum", "partial")], Ok("udp4-partial.c"));
+    check_generate(&[("csum", "none")], Ok("udp4-none.c"));
+}
+
+#[test]
+fn refuses_contexts_the_template_does_not_take() {
+    check_generate(&[], Err("no value for parameter \"csum\" of path udp4"));
+    check_generate(
+        &[("csum", "fast")],
+        Err("csum=\"fast\": not one of partial, software, none"),
+    );
+    check_generate(
+        &[("csum", "none"), ("csum", "none")],
+        Err("parameter \"csum\" given twice"),
+    );
+    check_generate(
+        &[("csum", "none"), ("ttl", "64")],
+        Err("path udp4 has no parameter \"ttl\""),
+    );
+    let other = Context {
+        path: "udp6".into(),
+        values: vec![],
+    };
+    assert_eq!(
+        generate(&udp4(), &other).unwrap_err().0,
+        "context is for path \"udp6\", not \"udp4\""
+    );
+}
+
+#[test]
+fn canonical_text_names_every_value_in_the_template_order() {
+    assert_eq!(
+        ctx(&[("csum", "software")]).canonical(&udp4()).unwrap(),
+        "udp4 csum=software"
+    );
+}
+
+fn check_words(line: &str, expected: Result<&[&str], &str>) {
+    match (shell_words(line), expected) {
+        (Ok(w), Ok(e)) => assert_eq!(w, e, "{line:?}"),
+        (Err(got), Err(e)) => assert_eq!(got.0, e, "{line:?}"),
+        (got, e) => panic!("{line:?}: got {got:?}, expected {e:?}"),
+    }
+}
+
+#[test]
+fn splits_words_as_sh_does() {
+    check_words(
+        "gcc  -c\t-o a.o a.c",
+        Ok(&["gcc", "-c", "-o", "a.o", "a.c"]),
+    );
+    check_words(
+        "-DKBUILD_BASENAME='\"udp4\"'",
+        Ok(&["-DKBUILD_BASENAME=\"udp4\""]),
+    );
+    check_words(
+        "-D\"A=\\\"b c\\\"\" x\\ y ''",
+        Ok(&["-DA=\"b c\"", "x y", ""]),
+    );
+    check_words("'open", Err("unterminated single quote"));
+    check_words("\"open", Err("unterminated double quote"));
+    check_words("end\\", Err("a backslash ends the line"));
+}
+
+fn testdata(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata")
+            .join(name),
+    )
+    .expect("testdata")
+}
+
+#[test]
+fn reads_kbuilds_command_since_and_before_savedcmd() {
+    // 6.12, x86_64: `savedcmd_`, objtool run on the object afterwards.
+    let c =
+        CompileCommand::from_cmd_file(&testdata("x86_64-6.12.cmd"), "net/netspec/udp4.o").unwrap();
+    assert_eq!(c.compiler, "gcc");
+    assert_eq!(c.forced_includes.len(), 3);
+    assert!(c.forced_includes[2].ends_with("include/linux/compiler_types.h"));
+    assert!(c.flags.iter().any(|f| f == "-mcmodel=kernel"));
+    for gone in ["-c", "-o", "net/netspec/udp4.o"] {
+        assert!(
+            !c.flags.iter().any(|f| f == gone),
+            "{gone} left in the flags"
+        );
+    }
+    assert!(!c.flags.iter().any(|f| f.starts_with("-Wp,-MMD")
+        || f.starts_with("-DKBUILD_BASENAME")
+        || f.ends_with(".c")));
+    let post = c.post_args("gen.o").expect("objtool runs on x86_64");
+    assert!(
+        post[0].ends_with("objtool") && post.last().unwrap() == "gen.o",
+        "{post:?}"
+    );
+
+    // 6.1, armv4: `cmd_`, nothing after the compile.
+    let c =
+        CompileCommand::from_cmd_file(&testdata("armv4-6.1.cmd"), "net/netspec/udp4.o").unwrap();
+    assert_eq!(c.compiler, "arm-linux-gnueabi-gcc");
+    assert!(c.flags.iter().any(|f| f == "-march=armv4"), "{:?}", c.flags);
+    assert_eq!(c.post, None);
+    assert!(c.source.ends_with("/net/netspec/udp4.c") && c.source_dir().ends_with("/net/netspec"), "{}", c.source);
+}
+
+#[test]
+fn reads_the_build_id_readelf_prints() {
+    let out = "Displaying notes found in: .notes\n  Owner  Data size  Description\n  \
+               GNU  0x00000014  NT_GNU_BUILD_ID (unique build ID bitstring)\n    Build ID: 0A1b2c3d4e5f60718293a4b5c6d7e8f901234567\n";
+    assert_eq!(parse_build_id(out).as_deref(), Some("0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"));
+    assert_eq!(parse_build_id("    Build ID: xyz\n"), None);
+    assert_eq!(parse_build_id(""), None);
+}
+
+#[test]
+fn builds_the_compile_and_precompiled_header_commands() {
+    let c =
+        CompileCommand::from_cmd_file(&testdata("x86_64-6.12.cmd"), "net/netspec/udp4.o").unwrap();
+    let dirs = vec!["/src/net/netspec".to_string()];
+    let a = c.compile_args(&dirs, "netspec_gen", "gen.c", "gen.o");
+    assert_eq!(a[a.len() - 4..], ["-c", "-o", "gen.o", "gen.c"]);
+    assert!(a.iter().any(|f| f == "-DKBUILD_MODNAME=\"netspec_gen\""));
+    assert!(a.iter().any(|f| f == "-I/src/net/netspec"));
+    assert_eq!(a.iter().filter(|f| *f == "-include").count(), 3);
+
+    let h = c.pch_header(&["udp4_template.h".into()]);
+    let includes: Vec<&str> = h.lines().filter(|l| l.starts_with("#include")).collect();
+    assert_eq!(includes.len(), 4);
+    assert!(includes[0].ends_with("compiler-version.h\""));
+    assert_eq!(includes[3], "#include \"udp4_template.h\"");
+
+    let b = c.pch_build_args(&dirs, "netspec_gen", "pch.h", "pch.h.gch");
+    assert!(!b.iter().any(|f| f == "-include"));
+    assert_eq!(
+        b[b.len() - 6..],
+        ["-x", "c-header", "-c", "-o", "pch.h.gch", "pch.h"]
+    );
+    let u = c.pch_compile_args(&dirs, "netspec_gen", "pch.h", "gen.c", "gen.o");
+    assert_eq!(u.iter().filter(|f| *f == "-include").count(), 1);
+    assert!(u.iter().any(|f| f == "-Werror=invalid-pch"));
+    // The same flags and defines both times, as gcc needs to use it.
+    assert_eq!(b[..b.len() - 6], u[..u.len() - 8]);
+}
+
+#[test]
+fn refuses_commands_that_are_not_the_objects_compile() {
+    let check = |text: &str, msg: &str| {
+        assert_eq!(
+            CompileCommand::from_cmd_file(text, "a.o").unwrap_err().0,
+            msg,
+            "{text:?}"
+        );
+    };
+    check(
+        "savedcmd_b.o := gcc -c -o b.o b.c",
+        "no command for a.o in its .cmd file",
+    );
+    check(
+        "savedcmd_a.o := gcc -c -o b.o a.c",
+        "the command writes b.o, not a.o",
+    );
+    check(
+        "savedcmd_a.o := ld -r -o a.o x.o",
+        "the command for a.o is not a compile (-c and -o)",
+    );
+    check(
+        "savedcmd_a.o := gcc -c -o a.o a.c; objtool x.o",
+        "the command after compiling a.o does not name it: \"objtool x.o\"",
+    );
+    check("savedcmd_a.o := gcc -c -o", "-o without a file");
+    check("savedcmd_a.o := gcc -c -o a.o a.S", "the command for a.o names no .c source");
+}
