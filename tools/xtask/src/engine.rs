@@ -8,14 +8,21 @@
 //! objtool when kbuild ran it. It reports the median wall time of each step
 //! and the generated function's text size against the kernel's own code
 //! (the generic send path and the built-in instance, as `bench` counts
-//! them). The kernels this tool builds have no loadable modules, so the
-//! object is not linked into a module or loaded: that is still to build.
+//! them). Then it starts `netspecd` on the same build, times requests it
+//! compiles (cold) and answers from its cache (warm) over its Unix socket,
+//! and checks the refusals an agent relies on. The kernels this tool
+//! builds have no loadable modules, so the object is not linked into a
+//! module or loaded: that is still to build.
 
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use xshell::{cmd, Shell};
+
+use netspecd::proto;
 
 use crate::{arch, project, Stage, StageExt};
 
@@ -87,9 +94,10 @@ fn run_one(
     let cmd_file = build.join("net/netspec/.udp4.o.cmd");
     if args.dry_run && !cmd_file.exists() {
         println!(
-            "would compile the unit for {} with the command in {}",
+            "would compile the unit for {} with the command in {}, then run netspecd on {}",
             arch.name,
-            cmd_file.display()
+            cmd_file.display(),
+            build.display()
         );
         return Ok(String::new());
     }
@@ -143,33 +151,19 @@ fn run_one(
         gen_c.display(),
         build.display()
     );
-    let t_plain = time(args.runs, || {
-        let a = &plain;
-        cmd!(sh, "{compiler} {a...}")
-            .quiet()
-            .run()
-            .map_err(Into::into)
-    })
-    .context("compiling the generated unit with kbuild's command")
-    .stage(Stage::Build)?;
-    let t_build_pch = time(args.runs, || {
-        let a = &build_pch;
-        cmd!(sh, "{compiler} {a...}")
-            .quiet()
-            .run()
-            .map_err(Into::into)
-    })
-    .context("precompiling the template's includes")
-    .stage(Stage::Build)?;
-    let t_pch = time(args.runs, || {
-        let a = &with_pch;
-        cmd!(sh, "{compiler} {a...}")
-            .quiet()
-            .run()
-            .map_err(Into::into)
-    })
-    .context("compiling the generated unit with the precompiled header")
-    .stage(Stage::Build)?;
+    let compile = |a: &[String], what: &str| {
+        time(args.runs, || {
+            cmd!(sh, "{compiler} {a...}")
+                .quiet()
+                .run()
+                .map_err(Into::into)
+        })
+        .with_context(|| what.to_string())
+        .stage(Stage::Build)
+    };
+    let t_plain = compile(&plain, "compiling the generated unit with kbuild's command")?;
+    let t_build_pch = compile(&build_pch, "precompiling the template's includes")?;
+    let t_pch = compile(&with_pch, "compiling the generated unit with the precompiled header")?;
     // -H lists what the compile read; a used precompiled header is the
     // line "! <file>.gch". Checked, so a figure for it is never a full
     // compile under another name.
@@ -325,7 +319,202 @@ fn run_one(
             ratio(generic, with)
         );
     }
+    r.push_str(&server(&sh, &build, &work, args.runs)?);
     Ok(r)
+}
+
+/// Kills the server when the measurement ends, however it ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One request's round trip over a fresh connection: the reply frame and
+/// the time from connecting to the reply's last byte.
+fn round_trip(sock: &Path, bytes: &[u8]) -> anyhow::Result<(proto::Frame, Duration)> {
+    let t = Instant::now();
+    let mut c =
+        UnixStream::connect(sock).with_context(|| format!("connecting to {}", sock.display()))?;
+    c.set_read_timeout(Some(Duration::from_secs(60)))?;
+    c.write_all(bytes)?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 65536];
+    loop {
+        match proto::decode(&buf) {
+            proto::Decoded::Frame(f, _) => return Ok((f, t.elapsed())),
+            proto::Decoded::Skip(_, why) => bail!("netspecd sent a bad frame: {why}"),
+            proto::Decoded::NeedMore => {}
+        }
+        let n = c.read(&mut chunk).context("reading netspecd's reply")?;
+        if n == 0 {
+            bail!("netspecd closed the connection without a reply");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// `netspecd` on this build: the latency of a request it must compile
+/// (cold) and of one its cache answers (warm), over its Unix socket; and
+/// the refusals a device's agent relies on, each checked.
+fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<String> {
+    cmd!(sh, "cargo build --quiet -p netspecd")
+        .run()
+        .context("building netspecd")?;
+    let bin = project::root().join("target/debug/netspecd");
+    let sock = work.join("netspecd.sock");
+    let log = work.join("netspecd.log");
+    let _ = std::fs::remove_file(&sock);
+    let server_work = work.join("netspecd");
+    let _ = std::fs::remove_dir_all(&server_work);
+    let variants = project::root().join("kernel-variants.toml");
+    let child = std::process::Command::new(&bin)
+        .arg("--listen")
+        .arg(&sock)
+        .arg("--kernel")
+        .arg(build)
+        .arg("--variants")
+        .arg(&variants)
+        .arg("--work")
+        .arg(&server_work)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()
+        .context("starting netspecd")?;
+    let _server = Server(child);
+    let start = Instant::now();
+    while !sock.exists() {
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("netspecd did not listen within 60 s; see {}", log.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let readelf = cmd!(sh, "readelf -n {build}/vmlinux").quiet().read()?;
+    let build_id = engine::parse_build_id(&readelf).context("vmlinux has no build id")?;
+    let request = |csum: &str| proto::Request {
+        build_id: build_id.clone(),
+        context: engine::Context {
+            path: "udp4".into(),
+            values: vec![("csum".into(), csum.into())],
+        },
+    };
+    let fail = |what: &str, f: &proto::Frame| -> anyhow::Error {
+        anyhow::anyhow!(
+            "{what}: netspecd answered {:?} {:?}",
+            f.kind,
+            String::from_utf8_lossy(&f.payload)
+        )
+        .context(Stage::Test)
+    };
+    let artifact = |csum: &str, f: &proto::Frame| -> anyhow::Result<usize> {
+        if f.kind != proto::Kind::Artifact {
+            return Err(fail(&format!("csum={csum}"), f));
+        }
+        let canonical = format!("udp4 csum={csum}");
+        let expect = proto::Binding {
+            build_id: build_id.clone(),
+            context_sha256: netspecd::context_sha256(&canonical),
+            symbol: "netspec_gen_udp4_send".into(),
+        };
+        let object = proto::parse_artifact(&f.payload, &expect)
+            .map_err(|e| anyhow::anyhow!("{e}").context(Stage::Test))?;
+        // The same artifact does not pass for another context: a reply
+        // cannot be replayed for it.
+        let other = proto::Binding {
+            context_sha256: netspecd::context_sha256("udp4 csum=other"),
+            ..expect
+        };
+        if proto::parse_artifact(&f.payload, &other).is_ok() {
+            bail!(anyhow::anyhow!("an artifact passed for another context").context(Stage::Test));
+        }
+        Ok(object.len())
+    };
+    let frame = |r: &proto::Request| proto::encode(proto::Kind::Request, &r.encode());
+
+    let mut cold = Vec::new();
+    let mut size = 0;
+    for csum in ["partial", "software", "none"] {
+        let (f, t) = round_trip(&sock, &frame(&request(csum)))?;
+        size = artifact(csum, &f)?;
+        cold.push(t);
+    }
+    let mut warm = Vec::new();
+    for _ in 0..runs.max(5) {
+        let (f, t) = round_trip(&sock, &frame(&request("partial")))?;
+        artifact("partial", &f)?;
+        warm.push(t);
+    }
+    cold.sort();
+    warm.sort();
+
+    // Refusals: each must come back as an error frame with its code, and
+    // the server must go on serving.
+    let refused = |what: &str, bytes: Vec<u8>, code: &str| -> anyhow::Result<()> {
+        let (f, _) = round_trip(&sock, &bytes)?;
+        let text = String::from_utf8_lossy(&f.payload).to_string();
+        if f.kind != proto::Kind::Error || !text.starts_with(&format!("{code} ")) {
+            return Err(fail(what, &f));
+        }
+        Ok(())
+    };
+    let mut other_kernel = request("partial");
+    other_kernel.build_id = "00".repeat(20);
+    refused("another kernel", frame(&other_kernel), "ENOENT")?;
+    refused("an unknown value", frame(&request("fast")), "EINVAL")?;
+    refused(
+        "an address",
+        proto::encode(
+            proto::Kind::Request,
+            format!("build-id={build_id}\npath=udp4\ncsum=partial\ndaddr=10.0.0.1/8\n").as_bytes(),
+        ),
+        "EINVAL",
+    )?;
+    refused(
+        "a reply sent to the server",
+        proto::encode(proto::Kind::Error, b"EIO x"),
+        "EPROTO",
+    )?;
+    let mut garbage = b"\x00garbage\xff".to_vec();
+    garbage.extend(proto::encode(proto::Kind::Request, b"csum"));
+    refused("garbage, then a bad request", garbage, "EINVAL")?;
+    {
+        // A frame cut short, then the connection closed: the server must
+        // still answer the next one.
+        let mut c = UnixStream::connect(&sock)?;
+        let f = frame(&request("partial"));
+        c.write_all(&f[..f.len() / 2])?;
+    }
+    let (f, _) = round_trip(&sock, &frame(&request("partial")))?;
+    artifact("partial", &f).context("the request after a truncated one")?;
+
+    let mut r = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(r, "\nnetspecd over its Unix socket, a connection per request (debug build of the server; host wall time):\n");
+    let _ = writeln!(
+        r,
+        "| request | n | median ms | min-max ms |\n|---|---:|---:|---:|"
+    );
+    let row = |t: &[Duration]| {
+        format!(
+            "{} | {:.1} | {:.1}-{:.1}",
+            t.len(),
+            ms_f(t[t.len() / 2]),
+            ms_f(t[0]),
+            ms_f(t[t.len() - 1])
+        )
+    };
+    let _ = writeln!(r, "| cold: compiled (three contexts) | {} |", row(&cold));
+    let _ = writeln!(r, "| warm: the server's cache | {} |", row(&warm));
+    let _ = writeln!(r, "\nArtifact: {size} bytes of object. Refused as they must be: another kernel's build id (ENOENT), an unknown value and an address-like value (EINVAL), a frame of the wrong kind (EPROTO), garbage before a request (skipped); a truncated request does not stop the server.");
+    Ok(r)
+}
+
+fn ms_f(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// Runs `f` `runs` times; the median duration.
