@@ -123,12 +123,19 @@ int main(int argc, char **argv, char **envp)
 	for (i = 0; i < n; i++) {
 		char path[128] = "/tests/";
 		char *argv[] = { path, NULL };
-		/* NETSPEC_LONG=1 from the kernel's command line, if given. */
-		char *envp[] = { getenv("NETSPEC_LONG") ? "NETSPEC_LONG=1" : NULL,
-				 NULL };
+		/* The NETSPEC_ variables of the kernel's command line
+		 * (NETSPEC_LONG=1, NETSPEC_CHANNEL=<tty>), if given.
+		 */
+		char *envp[8];
 		unsigned long long t0 = net_now_ns();
-		int status = 0;
+		int status = 0, e = 0;
+		char **v;
 		pid_t pid;
+
+		for (v = environ; *v && e < 7; v++)
+			if (!strncmp(*v, "NETSPEC_", 8))
+				envp[e++] = *v;
+		envp[e] = NULL;
 
 		strncat(path, suites[i], sizeof(path) - 8);
 		pid = fork();

@@ -370,7 +370,7 @@ static unsigned long long time_exit(int n, int tokens)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? t : 0;
 }
 
-int main(void)
+int main(int argc, char **argv, char **envp)
 {
 	unsigned long long cost[STEPS][OPS], t[OPS], reps[OPS][REPS], step, base;
 	unsigned long held[STEPS];
@@ -379,6 +379,7 @@ int main(void)
 	long here, w1, w2;
 	int i, w, ok;
 
+	environ = envp;	/* 6.1's nolibc leaves it to us */
 	kt_plan(1, 5);
 	if (getenv("NETSPEC_LONG") && sizeof(long) == 8)
 		nsteps = STEPS;
