@@ -8,7 +8,7 @@
 //! generated unit compiled with that command and the header, then objtool
 //! where kbuild ran it. One connection at a time: a device has one agent.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,7 +38,8 @@ struct Args {
     /// Artifacts kept, least recently used evicted first.
     #[arg(long, default_value_t = 64)]
     cache_entries: usize,
-    /// Seconds a connection may stay silent part way through a frame.
+    /// Seconds a connection may stay silent part way through a frame
+    /// before the part is dropped.
     #[arg(long, default_value_t = 10)]
     read_timeout: u64,
 }
@@ -138,8 +139,9 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
 }
 
 /// Answers the requests of one connection until it closes. Garbage is
-/// skipped to the next frame; a frame cut short by the peer closing or
-/// going silent ends the connection, not the server.
+/// skipped to the next frame, and so is a frame cut short by the peer going
+/// silent; one cut short by the peer closing ends the connection, not the
+/// server.
 fn serve(
     conn: &mut UnixStream,
     kernels: &[Kernel],
@@ -178,7 +180,24 @@ fn serve(
             }
             _ => {}
         }
-        let n = conn.read(&mut chunk).context("reading")?;
+        let n = match conn.read(&mut chunk) {
+            Ok(n) => n,
+            // Silence between frames is a device with nothing to ask (a
+            // QEMU character device stays connected for the whole boot).
+            // Silence part way through one: the rest was lost on the line,
+            // so the part is dropped and the next frame read.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if !buf.is_empty() {
+                    eprintln!(
+                        "netspecd: dropped {} bytes of a frame left unfinished",
+                        buf.len()
+                    );
+                    buf.clear();
+                }
+                continue;
+            }
+            Err(e) => return Err(e).context("reading"),
+        };
         if n == 0 {
             if !buf.is_empty() {
                 eprintln!(

@@ -60,6 +60,19 @@ pub struct Arch {
     /// The Rust target whose std this machine has, for guest programs
     /// written in Rust (static glibc); None where there is none.
     pub rust_target: Option<&'static str>,
+    /// The serial port that carries the remote customization channel to
+    /// `netspecd`, where one is wired up; None leaves the `remote` suite out.
+    pub channel: Option<Channel>,
+}
+
+/// A serial port of the machine that QEMU connects to a Unix socket.
+#[derive(Debug, Clone, Copy)]
+pub struct Channel {
+    /// The kernel's name for it.
+    pub tty: &'static str,
+    /// Its place among the machine's serial ports, i.e. which `-serial`
+    /// of QEMU's command line it is (0 is the console).
+    pub serial_index: usize,
 }
 
 const NOLIBC_FLAGS: &[&str] = &[
@@ -100,6 +113,10 @@ pub const ARCHES: &[Arch] = &[
         console: "ttySA1",
         run_end: RunEnd::HarnessStops,
         rust_target: None,
+        // collie registers Ser3 as ttySA0 and Ser1 (the console) as
+        // ttySA1; QEMU's strongarm gives its -serial ports to Ser1, Ser2
+        // and Ser3 in that order.
+        channel: Some(Channel { tty: "ttySA0", serial_index: 2 }),
     },
     Arch {
         name: "i486",
@@ -126,6 +143,7 @@ pub const ARCHES: &[Arch] = &[
         console: "ttyS0",
         run_end: RunEnd::Reset,
         rust_target: None,
+        channel: None,
     },
     Arch {
         name: "x86_64",
@@ -150,6 +168,7 @@ pub const ARCHES: &[Arch] = &[
         console: "ttyS0",
         run_end: RunEnd::Reset,
         rust_target: Some("x86_64-unknown-linux-gnu"),
+        channel: Some(Channel { tty: "ttyS1", serial_index: 1 }),
     },
     Arch {
         name: "aarch64",
@@ -174,6 +193,7 @@ pub const ARCHES: &[Arch] = &[
         console: "ttyAMA0",
         run_end: RunEnd::Reset,
         rust_target: None,
+        channel: None,
     },
     Arch {
         name: "riscv64",
@@ -199,6 +219,7 @@ pub const ARCHES: &[Arch] = &[
         console: "ttyS0",
         run_end: RunEnd::Reset,
         rust_target: None,
+        channel: None,
     },
 ];
 
@@ -298,6 +319,20 @@ impl Arch {
             ]
             .map(String::from),
         );
+        args
+    }
+}
+
+impl Arch {
+    /// QEMU's arguments that connect the channel's serial port to the Unix
+    /// socket `sock`, to follow [`Arch::qemu_args`]: the ports before it
+    /// that are not the console are left unconnected.
+    pub fn channel_qemu_args(&self, channel: Channel, sock: &str) -> Vec<String> {
+        let mut args = vec!["-chardev".to_string(), format!("socket,id=netspecd,path={sock}")];
+        for _ in 1..channel.serial_index {
+            args.extend(["-serial".to_string(), "null".to_string()]);
+        }
+        args.extend(["-serial".to_string(), "chardev:netspecd".to_string()]);
         args
     }
 }

@@ -323,8 +323,45 @@ fn run_one(
     Ok(r)
 }
 
-/// Kills the server when the measurement ends, however it ends.
-struct Server(std::process::Child);
+/// Kills the server when the measurement or boot ends, however it ends.
+pub(crate) struct Server(std::process::Child);
+
+/// Builds and starts `netspecd` for the kernel build `build`, listening on
+/// `sock`, its log in `log` and its files under `work` (emptied first);
+/// returns once it listens.
+pub(crate) fn start_netspecd(sh: &Shell, build: &Path, sock: &Path, log: &Path, work: &Path) -> anyhow::Result<Server> {
+    cmd!(sh, "cargo build --quiet -p netspecd").run().context("building netspecd")?;
+    let bin = project::root().join("target/debug/netspecd");
+    let _ = std::fs::remove_file(sock);
+    let _ = std::fs::remove_dir_all(work);
+    let variants = project::root().join("kernel-variants.toml");
+    let child = std::process::Command::new(&bin)
+        .arg("--listen")
+        .arg(sock)
+        .arg("--kernel")
+        .arg(build)
+        .arg("--variants")
+        .arg(&variants)
+        .arg("--work")
+        .arg(work)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(log)?)
+        .spawn()
+        .context("starting netspecd")?;
+    let mut server = Server(child);
+    let start = Instant::now();
+    while !sock.exists() {
+        if let Some(status) = server.0.try_wait()? {
+            bail!("netspecd exited ({status}) before it listened; see {}", log.display());
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("netspecd did not listen within 60 s; see {}", log.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(server)
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -361,38 +398,8 @@ fn round_trip(sock: &Path, bytes: &[u8]) -> anyhow::Result<(proto::Frame, Durati
 /// (cold) and of one its cache answers (warm), over its Unix socket; and
 /// the refusals a device's agent relies on, each checked.
 fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<String> {
-    cmd!(sh, "cargo build --quiet -p netspecd")
-        .run()
-        .context("building netspecd")?;
-    let bin = project::root().join("target/debug/netspecd");
     let sock = work.join("netspecd.sock");
-    let log = work.join("netspecd.log");
-    let _ = std::fs::remove_file(&sock);
-    let server_work = work.join("netspecd");
-    let _ = std::fs::remove_dir_all(&server_work);
-    let variants = project::root().join("kernel-variants.toml");
-    let child = std::process::Command::new(&bin)
-        .arg("--listen")
-        .arg(&sock)
-        .arg("--kernel")
-        .arg(build)
-        .arg("--variants")
-        .arg(&variants)
-        .arg("--work")
-        .arg(&server_work)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log)?)
-        .spawn()
-        .context("starting netspecd")?;
-    let _server = Server(child);
-    let start = Instant::now();
-    while !sock.exists() {
-        if start.elapsed() > Duration::from_secs(60) {
-            bail!("netspecd did not listen within 60 s; see {}", log.display());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _server = start_netspecd(sh, build, &sock, &work.join("netspecd.log"), &work.join("netspecd"))?;
     let readelf = cmd!(sh, "readelf -n {build}/vmlinux").quiet().read()?;
     let build_id = engine::parse_build_id(&readelf).context("vmlinux has no build id")?;
     let request = |csum: &str| proto::Request {

@@ -189,6 +189,9 @@ pub fn run_jobs(jobs: &[(&'static Base, &'static Arch)], args: &Args, and_kunit:
     Ok(outcomes)
 }
 
+/// The suite that needs the channel to netspecd (vm-tests/suites/remote.c).
+const REMOTE_SUITE: &str = "remote";
+
 /// Whether the suite filter (comma-separated parts) selects `suite`: one of
 /// its parts is in the suite's name.
 fn selects(filter: &str, suite: &str) -> bool {
@@ -207,11 +210,25 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, image: PathBuf, suites: &[Stri
     if arch.rust_target.is_some() && !args.kunit && args.filter.as_deref().is_none_or(|f| selects(f, rust)) {
         suites.push(rust.to_string());
     }
+    // The remote suite talks to netspecd over the arch's channel; without
+    // one it is left out.
+    let channel = arch.channel.filter(|_| suites.iter().any(|s| s == REMOTE_SUITE));
+    if arch.channel.is_none() {
+        suites.retain(|s| s != REMOTE_SUITE);
+    }
     let initrd = crate::guest::build(sh, base.name, arch, &build, &suites, args.dry_run)?;
     // The kernel hands an unknown NAME=value of its command line to init's
     // environment, and init to the suites'.
-    let append = if args.long { format!("{} NETSPEC_LONG=1", args.append).trim().to_string() } else { args.append.clone() };
+    let mut append = if args.long { format!("{} NETSPEC_LONG=1", args.append).trim().to_string() } else { args.append.clone() };
+    if let Some(ch) = channel {
+        append = format!("{append} NETSPEC_CHANNEL={}", ch.tty).trim().to_string();
+    }
     let mut qemu_args = arch.qemu_args(&path_str(&image), &path_str(&initrd), &append);
+    let logs = project::target().join("logs").join(base.name);
+    let sock = logs.join(format!("{}-{}-netspecd.sock", arch.name, args.log_tag));
+    if let Some(ch) = channel {
+        qemu_args.extend(arch.channel_qemu_args(ch, &path_str(&sock)));
+    }
     if args.long && arch.is_64bit() {
         // The scale suite's long mode holds 100,000 instances: about 400 MB
         // of slab with KASAN, more than the default guest has.
@@ -228,8 +245,19 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, image: PathBuf, suites: &[Stri
         println!("would run: {c}");
         return Ok("dry run".into());
     }
-    let log_path = project::target().join("logs").join(base.name).join(format!("{}-{}.log", arch.name, args.log_tag));
-    sh.create_dir(log_path.parent().unwrap())?;
+    let log_path = logs.join(format!("{}-{}.log", arch.name, args.log_tag));
+    sh.create_dir(&logs)?;
+    // Started for this kernel build before QEMU, which connects to it.
+    let _server = match channel {
+        Some(_) => Some(crate::engine::start_netspecd(
+            sh,
+            &build,
+            &sock,
+            &logs.join(format!("{}-{}-netspecd.log", arch.name, args.log_tag)),
+            &project::target().join("netspecd").join(base.name).join(arch.name),
+        )?),
+        None => None,
+    };
     let log = boot(c.into(), arch, Duration::from_secs(args.timeout), &log_path)?;
     judge(&log, &log_path, args.kunit)
 }
