@@ -150,8 +150,8 @@ static int ns_build_id(char *hex, unsigned long size)
 		at += 12;
 		if (namesz > 4096 || descsz > 4096)
 			return -1;
-		if (type == 3 && namesz == 4 && !memcmp(notes + at, "GNU", 4) &&
-		    2 * descsz < size && at + 4 + descsz <= n) {
+		if (type == 3 && namesz == 4 && at + 4 + descsz <= n &&
+		    !memcmp(notes + at, "GNU", 4) && 2 * descsz < size) {
 			for (i = 0; i < descsz; i++) {
 				hex[2 * i] = "0123456789abcdef"[notes[at + 4 + i] >> 4];
 				hex[2 * i + 1] = "0123456789abcdef"[notes[at + 4 + i] & 15];

@@ -3,9 +3,11 @@
  * The device's end of the remote customization channel (issue 16): a
  * serial port that QEMU connects to netspecd on the host, which the harness
  * starts for this kernel's build.  The suite asks as the device's agent
- * will: its kernel's build id and a context's scalar values out; an object
- * back, bound to that build id and the SHA-256 of the context's canonical
- * text, which the suite checks, as the agent must before loading it.
+ * will: a nonce, its kernel's build id and a context's scalar values out;
+ * an object back, with the nonce (a late reply to an earlier request is
+ * dropped) and bound to that build id and the SHA-256 of the context's
+ * canonical text, which the suite checks, as the agent must before loading
+ * it.
  * Nothing is loaded: the test kernels cannot load modules yet.  The channel
  * is named by the harness in NETSPEC_CHANNEL (e.g. ttyS1); the harness
  * leaves this suite out on arches without one.
@@ -80,15 +82,19 @@ static int read_frame(unsigned long *len, int timeout_ms)
 			}
 			if (in_len >= NS_HEADER + n + 4) {
 				int kind = in[5];
-				int ok = ns_get32(in + NS_HEADER + n) ==
-					 ns_crc32(in + 4, 6 + n);
 
+				/* A damaged header's length means nothing: look
+				 * for a frame from the next byte on.
+				 */
+				if (ns_get32(in + NS_HEADER + n) !=
+				    ns_crc32(in + 4, 6 + n)) {
+					memmove(in, in + 1, --in_len);
+					continue;
+				}
 				memcpy(reply, in + NS_HEADER, n);
 				memmove(in, in + NS_HEADER + n + 4,
 					in_len - NS_HEADER - n - 4);
 				in_len -= NS_HEADER + n + 4;
-				if (!ok)
-					continue;
 				*len = n;
 				return kind;
 			}
@@ -108,20 +114,54 @@ static void cat(char *dst, unsigned long size, const char *src)
 	strncat(dst, src, size - strlen(dst) - 1);
 }
 
-static int request(const char *id, const char *csum, unsigned long *len)
+/* "nonce=<n in hex>\n" in @buf, of 32 bytes (hex: ARMv4 cannot divide). */
+static void nonce_line(char *buf, unsigned int n)
 {
-	char text[256] = "";
-	unsigned long n;
+	char *p = buf;
+	int shift = 28;
 
+	memcpy(p, "nonce=", 6);
+	p += 6;
+	while (shift > 0 && !(n >> shift))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = "0123456789abcdef"[(n >> shift) & 15];
+	*p++ = '\n';
+	*p = 0;
+}
+
+/*
+ * Sends a request for "udp4 csum=@csum" on behalf of kernel @id and reads
+ * the reply to it: its kind, and in *len and *body its length and where
+ * its text after the nonce line starts.  Replies to earlier requests (one
+ * that came after its request timed out) are dropped, by their nonce.
+ */
+static int request(const char *id, const char *csum, unsigned long *len,
+		   unsigned long *body)
+{
+	static unsigned int nonce;
+	char text[256] = "", mine[32];
+	unsigned long n;
+	int kind;
+
+	nonce_line(mine, ++nonce);
+	cat(text, sizeof(text), mine);
 	cat(text, sizeof(text), "build-id=");
 	cat(text, sizeof(text), id);
 	cat(text, sizeof(text), "\npath=udp4\ncsum=");
 	cat(text, sizeof(text), csum);
 	cat(text, sizeof(text), "\n");
 	n = ns_encode(out, NS_KIND_REQUEST, text, strlen(text));
+	in_len = 0;
+	ioctl(tty, TCFLSH, TCIFLUSH);
 	if (write_all(out, n))
 		return -1;
-	return read_frame(len, 60000);
+	do {
+		kind = read_frame(len, 60000);
+	} while (kind >= 0 && (*len < strlen(mine) ||
+			       memcmp(reply, mine, strlen(mine))));
+	*body = strlen(mine);
+	return kind;
 }
 
 /* The value of @key in the binding lines of an artifact, copied to @v. */
@@ -197,7 +237,7 @@ int main(int argc, char **argv, char **envp)
 	char path[64] = "/dev/", hex[65];
 	const char *name;
 	const unsigned char *obj;
-	unsigned long len, size = 0, size2 = 0;
+	unsigned long len, body, size = 0, size2 = 0;
 	unsigned int crc = 0;
 	unsigned long long t0, cold, warm;
 	int kind, ok;
@@ -221,7 +261,7 @@ int main(int argc, char **argv, char **envp)
 		return kt_exit_status();
 
 	t0 = net_now_ns();
-	kind = request(build_id, "partial", &len);
+	kind = request(build_id, "partial", &len, &body);
 	cold = net_now_ns() - t0;
 	ok = bound_here(kind, len, "partial", &obj, &size);
 	if (ok)
@@ -230,7 +270,7 @@ int main(int argc, char **argv, char **envp)
 		  "kind %d, %lu bytes, object %lu bytes", kind, len, size);
 
 	t0 = net_now_ns();
-	kind = request(build_id, "partial", &len);
+	kind = request(build_id, "partial", &len, &body);
 	warm = net_now_ns() - t0;
 	ok = bound_here(kind, len, "partial", &obj, &size2) && size2 == size &&
 	     ns_crc32(obj, size2) == crc;
@@ -239,13 +279,15 @@ int main(int argc, char **argv, char **envp)
 	kt_line("# remote: a request compiled %lu ms, answered from the server's cache %lu ms, in guest time; object %lu bytes",
 		ms(cold), ms(warm), size);
 
-	kind = request("00000000000000000000000000000000000000ff", "partial", &len);
-	kt_result(kind == NS_KIND_ERROR && len > 7 && !memcmp(reply, "ENOENT ", 7),
+	kind = request("00000000000000000000000000000000000000ff", "partial", &len,
+		       &body);
+	kt_result(kind == NS_KIND_ERROR && len > body + 7 &&
+		  !memcmp(reply + body, "ENOENT ", 7),
 		  "another_kernels_build_id_is_refused", "kind %d", kind);
 
 	/* Garbage on the line first: the server skips to the next frame. */
 	write_all((const unsigned char *)"\0NSP\377garbage", 12);
-	kind = request(build_id, "none", &len);
+	kind = request(build_id, "none", &len, &body);
 	kt_result(bound_here(kind, len, "none", &obj, &size2),
 		  "garbage_before_a_request_is_skipped", "kind %d", kind);
 	return kt_exit_status();

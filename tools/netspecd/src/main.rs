@@ -72,6 +72,8 @@ fn main() -> anyhow::Result<()> {
     for conn in listener.incoming() {
         let Ok(mut conn) = conn else { continue };
         conn.set_read_timeout(Some(Duration::from_secs(args.read_timeout)))?;
+        // A device that stops reading must not hold the server.
+        conn.set_write_timeout(Some(Duration::from_secs(args.read_timeout)))?;
         if let Err(e) = serve(&mut conn, &kernels, &spec, &mut cache) {
             eprintln!("netspecd: connection: {e:#}");
         }
@@ -150,10 +152,18 @@ fn serve(
 ) -> anyhow::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
+    // Garbage is counted and logged once before the next frame: a UART
+    // delivers it a byte at a time.
+    let mut skipped = (0usize, "");
     loop {
-        match proto::decode(&buf) {
+        match proto::decode(&buf, proto::MAX_REQUEST) {
             Decoded::Frame(frame, used) => {
                 buf.drain(..used);
+                if skipped.0 > 0 {
+                    eprintln!("netspecd: skipped {} bytes ({})", skipped.0, skipped.1);
+                    skipped = (0, "");
+                }
+                let nonce = proto::request_nonce(&frame.payload);
                 let reply = match frame.kind {
                     Kind::Request => answer(&frame.payload, kernels, spec, cache),
                     _ => Err(Refusal {
@@ -161,20 +171,22 @@ fn serve(
                         msg: "the server takes only requests".into(),
                     }),
                 };
-                let bytes = match reply {
-                    Ok((binding, object)) => {
-                        proto::encode(Kind::Artifact, &proto::encode_artifact(&binding, &object))
-                    }
-                    Err(r) => {
+                let bytes = match (reply, &nonce) {
+                    (Ok((binding, object)), Some(n)) => proto::encode(
+                        Kind::Artifact,
+                        &proto::encode_artifact(n, &binding, &object),
+                    ),
+                    (Ok(_), None) => unreachable!("a request that parsed has a nonce"),
+                    (Err(r), _) => {
                         eprintln!("netspecd: refused: {r}");
-                        proto::encode(Kind::Error, &proto::encode_error(&r))
+                        proto::encode(Kind::Error, &proto::encode_error(nonce.as_deref(), &r))
                     }
                 };
                 conn.write_all(&bytes)?;
                 continue;
             }
             Decoded::Skip(n, why) if !buf.is_empty() => {
-                eprintln!("netspecd: skipped {n} bytes: {why}");
+                skipped = (skipped.0 + n, why);
                 buf.drain(..n);
                 continue;
             }
@@ -185,20 +197,24 @@ fn serve(
             // Silence between frames is a device with nothing to ask (a
             // QEMU character device stays connected for the whole boot).
             // Silence part way through one: the rest was lost on the line,
-            // so the part is dropped and the next frame read.
+            // so its first byte is dropped and the rest searched again for
+            // a frame, which may follow the lost one's beginning.
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if !buf.is_empty() {
                     eprintln!(
-                        "netspecd: dropped {} bytes of a frame left unfinished",
+                        "netspecd: {} bytes of a frame left unfinished; looking past its start",
                         buf.len()
                     );
-                    buf.clear();
+                    buf.drain(..1);
                 }
                 continue;
             }
             Err(e) => return Err(e).context("reading"),
         };
         if n == 0 {
+            if skipped.0 > 0 {
+                eprintln!("netspecd: skipped {} bytes ({})", skipped.0, skipped.1);
+            }
             if !buf.is_empty() {
                 eprintln!(
                     "netspecd: connection closed with {} bytes of an unfinished frame",
@@ -245,10 +261,24 @@ fn answer(
         return Ok(hit);
     }
     let source = engine::generate(path, &req.context).map_err(einval)?;
-    let object = compile(k, &hash, &source).map_err(|e| Refusal {
-        code: "EIO",
-        msg: format!("{e:#}"),
+    // The compiler's messages name the host's paths: they stay in the log.
+    let object = compile(k, &hash, &source).map_err(|e| {
+        eprintln!("netspecd: {canonical}: {e:#}");
+        Refusal {
+            code: "EIO",
+            msg: "the compile failed; see the server's log".into(),
+        }
     })?;
+    // With its binding (under 300 bytes), what a device takes.
+    if object.len() + 512 > proto::MAX_PAYLOAD as usize {
+        return Err(Refusal {
+            code: "E2BIG",
+            msg: format!(
+                "an object of {} bytes, over the channel's limit",
+                object.len()
+            ),
+        });
+    }
     let binding = Binding {
         build_id: k.build_id.clone(),
         context_sha256: hash.clone(),

@@ -9,22 +9,30 @@
 //! ```
 //!
 //! The CRC (IEEE 802.3) covers version, kind, length and payload. A
-//! request's payload is text, one `key=value` per line: `build-id` (the
+//! request's payload is text, one `key=value` per line: `nonce` (a word
+//! the device picks per request, echoed in the reply, so that a late reply
+//! to an earlier request is never taken for this one's), `build-id` (the
 //! device kernel's GNU build id, hex), `path` (a `kernel-variants.toml`
 //! path) and one line per compile-time parameter of that path. Values are
 //! short words of `[a-z0-9_.-]`: only sanitized scalars leave the device,
 //! never an address or a byte of kernel memory. An artifact's payload is
-//! its binding (`build-id`, `context-sha256`, `symbol`, one per line), a
-//! blank line, and the object. An error's payload is `<code> <message>`.
+//! `nonce=` and its binding (`build-id`, `context-sha256`, `symbol`), one
+//! per line, a blank line, and the object. An error's payload is `nonce=`
+//! and a line `<code> <message>`; without the `nonce=` line when the
+//! request had none that could be read.
 
 /// The frame's first four bytes.
 pub const MAGIC: &[u8; 4] = b"NSPD";
 pub const VERSION: u8 = 1;
-/// The largest payload either side accepts: an object is tens of KB.
-pub const MAX_PAYLOAD: u32 = 4 << 20;
-/// The largest request: a few short lines.
-pub const MAX_REQUEST: usize = 1024;
+/// The largest payload a device accepts (`NS_MAX_PAYLOAD` of
+/// vm-tests/include/nsproto.h): an object is a few to tens of KB.
+pub const MAX_PAYLOAD: u32 = 256 << 10;
+/// The largest request, and so the largest frame the server reads: a few
+/// short lines.
+pub const MAX_REQUEST: u32 = 1024;
 const HEADER: usize = 10;
+/// A frame's header: magic, version, kind, length.
+pub const HEADER_LEN: usize = HEADER;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -77,9 +85,11 @@ pub fn encode(kind: Kind, payload: &[u8]) -> Vec<u8> {
     f
 }
 
-/// Decodes the frame at the start of `buf`. Never panics; garbage is
-/// skipped up to the next possible magic.
-pub fn decode(buf: &[u8]) -> Decoded {
+/// Decodes the frame at the start of `buf`, of at most `max` payload
+/// bytes (a larger length is garbage: the server reads requests only, so
+/// it passes [`MAX_REQUEST`], and a false length cannot stall it). Never
+/// panics; garbage is skipped up to the next possible magic.
+pub fn decode(buf: &[u8], max: u32) -> Decoded {
     let skip_to_magic = |from: usize, why| {
         let next = (from..buf.len()).find(|&i| MAGIC.starts_with(&buf[i..(i + 4).min(buf.len())]));
         Decoded::Skip(next.unwrap_or(buf.len()).max(1), why)
@@ -98,7 +108,7 @@ pub fn decode(buf: &[u8]) -> Decoded {
         return skip_to_magic(1, "unknown frame kind");
     };
     let len = u32::from_le_bytes(buf[6..10].try_into().expect("4 bytes"));
-    if len > MAX_PAYLOAD {
+    if len > max.min(MAX_PAYLOAD) {
         return skip_to_magic(1, "payload length over the limit");
     }
     let end = HEADER + len as usize;
@@ -137,6 +147,7 @@ pub fn crc32(data: &[u8]) -> u32 {
 /// A request, parsed and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    pub nonce: String,
     pub build_id: String,
     pub context: engine::Context,
 }
@@ -193,7 +204,10 @@ fn build_id_ok(v: &str) -> bool {
 
 impl Request {
     pub fn encode(&self) -> Vec<u8> {
-        let mut s = format!("build-id={}\npath={}\n", self.build_id, self.context.path);
+        let mut s = format!(
+            "nonce={}\nbuild-id={}\npath={}\n",
+            self.nonce, self.build_id, self.context.path
+        );
         for (k, v) in &self.context.values {
             s.push_str(&format!("{k}={v}\n"));
         }
@@ -203,7 +217,7 @@ impl Request {
     /// Parses a request payload; the values are checked against the path
     /// later, by the engine, which knows the path's parameters.
     pub fn parse(payload: &[u8]) -> Result<Request, Refusal> {
-        if payload.len() > MAX_REQUEST {
+        if payload.len() > MAX_REQUEST as usize {
             return refuse(
                 "E2BIG",
                 format!("request of {} bytes, at most {MAX_REQUEST}", payload.len()),
@@ -216,6 +230,7 @@ impl Request {
                 None => refuse("EINVAL", format!("no {key}")),
             }
         };
+        let nonce = take("nonce")?;
         let build_id = take("build-id")?;
         if !build_id_ok(&build_id) {
             return refuse(
@@ -225,10 +240,21 @@ impl Request {
         }
         let path = take("path")?;
         Ok(Request {
+            nonce,
             build_id,
             context: engine::Context { path, values: kv },
         })
     }
+}
+
+/// The request's nonce, if a line of it can be read, for the reply to a
+/// request that is refused.
+pub fn request_nonce(payload: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(payload.get(..payload.len().min(MAX_REQUEST as usize))?).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("nonce="))
+        .filter(|v| word_ok(v))
+        .map(String::from)
 }
 
 /// What binds an artifact to the kernel and context it was made for.
@@ -241,9 +267,9 @@ pub struct Binding {
     pub symbol: String,
 }
 
-pub fn encode_artifact(b: &Binding, object: &[u8]) -> Vec<u8> {
+pub fn encode_artifact(nonce: &str, b: &Binding, object: &[u8]) -> Vec<u8> {
     let mut p = format!(
-        "build-id={}\ncontext-sha256={}\nsymbol={}\n\n",
+        "nonce={nonce}\nbuild-id={}\ncontext-sha256={}\nsymbol={}\n\n",
         b.build_id, b.context_sha256, b.symbol
     )
     .into_bytes();
@@ -251,14 +277,22 @@ pub fn encode_artifact(b: &Binding, object: &[u8]) -> Vec<u8> {
     p
 }
 
-/// Splits an artifact payload into its binding and object, refusing one
-/// bound to another kernel or context than `expect`'s.
-pub fn parse_artifact<'a>(payload: &'a [u8], expect: &Binding) -> Result<&'a [u8], Refusal> {
+/// Splits an artifact payload into its binding and object, refusing a
+/// reply to another request than `nonce`'s and one bound to another
+/// kernel or context than `expect`'s.
+pub fn parse_artifact<'a>(
+    payload: &'a [u8],
+    nonce: &str,
+    expect: &Binding,
+) -> Result<&'a [u8], Refusal> {
     let Some(split) = payload.windows(2).position(|w| w == b"\n\n") else {
         return refuse("EBADMSG", "artifact without a binding");
     };
     let kv = lines(&payload[..split])?;
     let get = |k: &str| kv.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    if get("nonce") != Some(nonce) {
+        return refuse("ESTALE", "a reply to another request");
+    }
     if get("build-id") != Some(&expect.build_id) {
         return refuse("EKEYREJECTED", "artifact made for another kernel build");
     }
@@ -275,6 +309,21 @@ pub fn parse_artifact<'a>(payload: &'a [u8], expect: &Binding) -> Result<&'a [u8
     Ok(object)
 }
 
-pub fn encode_error(r: &Refusal) -> Vec<u8> {
-    format!("{} {}", r.code, r.msg).into_bytes()
+pub fn encode_error(nonce: Option<&str>, r: &Refusal) -> Vec<u8> {
+    match nonce {
+        Some(n) => format!("nonce={n}\n{} {}", r.code, r.msg),
+        None => format!("{} {}", r.code, r.msg),
+    }
+    .into_bytes()
+}
+
+/// An error payload's nonce (if it has one) and its `<code> <message>`.
+pub fn parse_error(payload: &[u8]) -> (Option<String>, String) {
+    let text = String::from_utf8_lossy(payload);
+    match text.split_once('\n') {
+        Some((first, rest)) if first.starts_with("nonce=") => {
+            (Some(first["nonce=".len()..].to_string()), rest.to_string())
+        }
+        _ => (None, text.to_string()),
+    }
 }

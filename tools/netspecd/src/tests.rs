@@ -14,7 +14,7 @@ fn checksums_match_their_standard_check_values() {
 fn frames(mut buf: &[u8]) -> (Vec<Frame>, Vec<&'static str>, usize) {
     let (mut out, mut skipped) = (Vec::new(), Vec::new());
     loop {
-        match decode(buf) {
+        match decode(buf, MAX_PAYLOAD) {
             Decoded::Frame(f, n) => {
                 out.push(f);
                 buf = &buf[n..];
@@ -62,9 +62,13 @@ fn damaged_frames_are_refused_and_a_cut_one_waits() {
     let good = encode(Kind::Artifact, b"xyz");
     // Every prefix of a frame is only its beginning.
     for n in 0..good.len() {
-        assert_eq!(decode(&good[..n]), Decoded::NeedMore, "prefix of {n}");
+        assert_eq!(
+            decode(&good[..n], MAX_PAYLOAD),
+            Decoded::NeedMore,
+            "prefix of {n}"
+        );
     }
-    let check = |bytes: Vec<u8>, why: &str| match decode(&bytes) {
+    let check = |bytes: Vec<u8>, why: &str| match decode(&bytes, MAX_PAYLOAD) {
         Decoded::Skip(n, w) => assert!(n >= 1 && w == why, "{w} {n}"),
         other => panic!("{other:?}, expected a skip: {why}"),
     };
@@ -80,13 +84,20 @@ fn damaged_frames_are_refused_and_a_cut_one_waits() {
     let mut huge = good.clone();
     huge[6..10].copy_from_slice(&(MAX_PAYLOAD + 1).to_le_bytes());
     check(huge, "payload length over the limit");
+    // The server reads requests only: a longer frame's header is skipped
+    // at once rather than waited for.
+    let long = encode(Kind::Request, &[b'a'; 2000]);
+    assert_eq!(
+        decode(&long[..HEADER_LEN], MAX_REQUEST),
+        Decoded::Skip(HEADER_LEN, "payload length over the limit")
+    );
 }
 
 const ID: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
 
 #[test]
 fn requests_carry_only_scalars() {
-    let ok = format!("build-id={ID}\npath=udp4\ncsum=partial\n");
+    let ok = format!("nonce=7\nbuild-id={ID}\npath=udp4\ncsum=partial\n");
     let r = Request::parse(ok.as_bytes()).unwrap();
     assert_eq!(r.build_id, ID);
     assert_eq!(
@@ -102,10 +113,15 @@ fn requests_carry_only_scalars() {
         let e = Request::parse(payload).unwrap_err();
         assert_eq!((e.code, e.msg.as_str()), (code, msg), "{payload:?}");
     };
-    check(b"path=udp4\n", "EINVAL", "no build-id");
-    check(format!("build-id={ID}\n").as_bytes(), "EINVAL", "no path");
+    check(b"build-id=00\npath=udp4\n", "EINVAL", "no nonce");
+    check(b"nonce=1\npath=udp4\n", "EINVAL", "no build-id");
     check(
-        b"build-id=ffffffff8100000\npath=udp4",
+        format!("nonce=1\nbuild-id={ID}\n").as_bytes(),
+        "EINVAL",
+        "no path",
+    );
+    check(
+        b"nonce=1\nbuild-id=ffffffff8100000\npath=udp4",
         "EINVAL",
         "build-id \"ffffffff8100000\" is not a hex build id",
     );
@@ -115,19 +131,19 @@ fn requests_carry_only_scalars() {
         "not a scalar: \"build-id=ABCDEF0123456789\"",
     );
     check(
-        format!("build-id={ID}\npath=udp4\ndaddr=10.0.0.1/8").as_bytes(),
+        format!("nonce=1\nbuild-id={ID}\npath=udp4\ndaddr=10.0.0.1/8").as_bytes(),
         "EINVAL",
         "not a scalar: \"daddr=10.0.0.1/8\"",
     );
     check(
-        format!("build-id={ID}\npath=udp4\npath=udp6").as_bytes(),
+        format!("nonce=1\nbuild-id={ID}\npath=udp4\npath=udp6").as_bytes(),
         "EINVAL",
         "path given twice",
     );
     check(b"csum", "EINVAL", "not key=value: \"csum\"");
     check(b"\xff\xfe", "EINVAL", "not UTF-8");
     check(
-        &[b'a'; MAX_REQUEST + 1],
+        &[b'a'; MAX_REQUEST as usize + 1],
         "E2BIG",
         "request of 1025 bytes, at most 1024",
     );
@@ -140,10 +156,14 @@ fn an_artifact_is_refused_for_another_kernel_or_context() {
         context_sha256: context_sha256("udp4 csum=none"),
         symbol: "netspec_gen_udp4_send".into(),
     };
-    let payload = encode_artifact(&b, b"\x7fELF....");
-    assert_eq!(parse_artifact(&payload, &b).unwrap(), b"\x7fELF....");
+    let payload = encode_artifact("n1", &b, b"\x7fELF....");
+    assert_eq!(parse_artifact(&payload, "n1", &b).unwrap(), b"\x7fELF....");
+    assert_eq!(
+        parse_artifact(&payload, "n2", &b).unwrap_err().msg,
+        "a reply to another request"
+    );
     let check = |expect: &Binding, payload: &[u8], msg: &str| {
-        assert_eq!(parse_artifact(payload, expect).unwrap_err().msg, msg);
+        assert_eq!(parse_artifact(payload, "n1", expect).unwrap_err().msg, msg);
     };
     check(
         &Binding {
@@ -171,10 +191,32 @@ fn an_artifact_is_refused_for_another_kernel_or_context() {
     );
     check(
         &b,
-        &encode_artifact(&b, b"MZ"),
+        &encode_artifact("n1", &b, b"MZ"),
         "artifact object is not ELF",
     );
     check(&b, b"build-id=00", "artifact without a binding");
+}
+
+#[test]
+fn replies_carry_the_requests_nonce() {
+    assert_eq!(request_nonce(b"path=x\nnonce=42\n").as_deref(), Some("42"));
+    assert_eq!(request_nonce(b"nonce=4/2\n"), None);
+    assert_eq!(request_nonce(b"\xff"), None);
+    let r = Refusal {
+        code: "ENOENT",
+        msg: "no kernel build ff here".into(),
+    };
+    assert_eq!(
+        parse_error(&encode_error(Some("42"), &r)),
+        (
+            Some("42".to_string()),
+            "ENOENT no kernel build ff here".to_string()
+        )
+    );
+    assert_eq!(
+        parse_error(&encode_error(None, &r)),
+        (None, "ENOENT no kernel build ff here".to_string())
+    );
 }
 
 #[test]

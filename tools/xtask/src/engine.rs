@@ -163,7 +163,10 @@ fn run_one(
     };
     let t_plain = compile(&plain, "compiling the generated unit with kbuild's command")?;
     let t_build_pch = compile(&build_pch, "precompiling the template's includes")?;
-    let t_pch = compile(&with_pch, "compiling the generated unit with the precompiled header")?;
+    let t_pch = compile(
+        &with_pch,
+        "compiling the generated unit with the precompiled header",
+    )?;
     // -H lists what the compile read; a used precompiled header is the
     // line "! <file>.gch". Checked, so a figure for it is never a full
     // compile under another name.
@@ -329,8 +332,16 @@ pub(crate) struct Server(std::process::Child);
 /// Builds and starts `netspecd` for the kernel build `build`, listening on
 /// `sock`, its log in `log` and its files under `work` (emptied first);
 /// returns once it listens.
-pub(crate) fn start_netspecd(sh: &Shell, build: &Path, sock: &Path, log: &Path, work: &Path) -> anyhow::Result<Server> {
-    cmd!(sh, "cargo build --quiet -p netspecd").run().context("building netspecd")?;
+pub(crate) fn start_netspecd(
+    sh: &Shell,
+    build: &Path,
+    sock: &Path,
+    log: &Path,
+    work: &Path,
+) -> anyhow::Result<Server> {
+    cmd!(sh, "cargo build --quiet -p netspecd")
+        .run()
+        .context("building netspecd")?;
     let bin = project::root().join("target/debug/netspecd");
     let _ = std::fs::remove_file(sock);
     let _ = std::fs::remove_dir_all(work);
@@ -353,7 +364,10 @@ pub(crate) fn start_netspecd(sh: &Shell, build: &Path, sock: &Path, log: &Path, 
     let start = Instant::now();
     while !sock.exists() {
         if let Some(status) = server.0.try_wait()? {
-            bail!("netspecd exited ({status}) before it listened; see {}", log.display());
+            bail!(
+                "netspecd exited ({status}) before it listened; see {}",
+                log.display()
+            );
         }
         if start.elapsed() > Duration::from_secs(60) {
             bail!("netspecd did not listen within 60 s; see {}", log.display());
@@ -381,7 +395,7 @@ fn round_trip(sock: &Path, bytes: &[u8]) -> anyhow::Result<(proto::Frame, Durati
     let mut buf = Vec::new();
     let mut chunk = [0u8; 65536];
     loop {
-        match proto::decode(&buf) {
+        match proto::decode(&buf, proto::MAX_PAYLOAD) {
             proto::Decoded::Frame(f, _) => return Ok((f, t.elapsed())),
             proto::Decoded::Skip(_, why) => bail!("netspecd sent a bad frame: {why}"),
             proto::Decoded::NeedMore => {}
@@ -399,10 +413,19 @@ fn round_trip(sock: &Path, bytes: &[u8]) -> anyhow::Result<(proto::Frame, Durati
 /// the refusals a device's agent relies on, each checked.
 fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<String> {
     let sock = work.join("netspecd.sock");
-    let _server = start_netspecd(sh, build, &sock, &work.join("netspecd.log"), &work.join("netspecd"))?;
+    let _server = start_netspecd(
+        sh,
+        build,
+        &sock,
+        &work.join("netspecd.log"),
+        &work.join("netspecd"),
+    )?;
     let readelf = cmd!(sh, "readelf -n {build}/vmlinux").quiet().read()?;
     let build_id = engine::parse_build_id(&readelf).context("vmlinux has no build id")?;
+    // A connection per request, so one nonce does; the device's suite
+    // varies it.
     let request = |csum: &str| proto::Request {
+        nonce: "1".into(),
         build_id: build_id.clone(),
         context: engine::Context {
             path: "udp4".into(),
@@ -427,15 +450,18 @@ fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<
             context_sha256: netspecd::context_sha256(&canonical),
             symbol: "netspec_gen_udp4_send".into(),
         };
-        let object = proto::parse_artifact(&f.payload, &expect)
+        let object = proto::parse_artifact(&f.payload, "1", &expect)
             .map_err(|e| anyhow::anyhow!("{e}").context(Stage::Test))?;
-        // The same artifact does not pass for another context: a reply
-        // cannot be replayed for it.
+        // The same artifact does not pass for another request or another
+        // context: a reply cannot be replayed for either.
+        if proto::parse_artifact(&f.payload, "2", &expect).is_ok() {
+            bail!(anyhow::anyhow!("an artifact passed for another request").context(Stage::Test));
+        }
         let other = proto::Binding {
             context_sha256: netspecd::context_sha256("udp4 csum=other"),
             ..expect
         };
-        if proto::parse_artifact(&f.payload, &other).is_ok() {
+        if proto::parse_artifact(&f.payload, "1", &other).is_ok() {
             bail!(anyhow::anyhow!("an artifact passed for another context").context(Stage::Test));
         }
         Ok(object.len())
@@ -458,12 +484,19 @@ fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<
     cold.sort();
     warm.sort();
 
-    // Refusals: each must come back as an error frame with its code, and
-    // the server must go on serving.
+    // Refusals: each must come back as an error frame with its code and
+    // the request's nonce where it had one, and the server must go on
+    // serving.
     let refused = |what: &str, bytes: Vec<u8>, code: &str| -> anyhow::Result<()> {
         let (f, _) = round_trip(&sock, &bytes)?;
-        let text = String::from_utf8_lossy(&f.payload).to_string();
-        if f.kind != proto::Kind::Error || !text.starts_with(&format!("{code} ")) {
+        let (nonce, text) = proto::parse_error(&f.payload);
+        let payload = bytes
+            .get(proto::HEADER_LEN..bytes.len().saturating_sub(4))
+            .unwrap_or_default();
+        if f.kind != proto::Kind::Error
+            || !text.starts_with(&format!("{code} "))
+            || nonce != proto::request_nonce(payload)
+        {
             return Err(fail(what, &f));
         }
         Ok(())
@@ -476,7 +509,8 @@ fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<
         "an address",
         proto::encode(
             proto::Kind::Request,
-            format!("build-id={build_id}\npath=udp4\ncsum=partial\ndaddr=10.0.0.1/8\n").as_bytes(),
+            format!("nonce=1\nbuild-id={build_id}\npath=udp4\ncsum=partial\ndaddr=10.0.0.1/8\n")
+                .as_bytes(),
         ),
         "EINVAL",
     )?;
@@ -486,8 +520,14 @@ fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<
         "EPROTO",
     )?;
     let mut garbage = b"\x00garbage\xff".to_vec();
-    garbage.extend(proto::encode(proto::Kind::Request, b"csum"));
-    refused("garbage, then a bad request", garbage, "EINVAL")?;
+    let bad = proto::encode(proto::Kind::Request, b"nonce=9\ncsum");
+    refused("a bad request", bad.clone(), "EINVAL")?;
+    garbage.extend(bad);
+    let (f, _) = round_trip(&sock, &garbage)?;
+    if proto::parse_error(&f.payload) != (Some("9".into()), "EINVAL not key=value: \"csum\"".into())
+    {
+        return Err(fail("garbage, then a bad request", &f));
+    }
     {
         // A frame cut short, then the connection closed: the server must
         // still answer the next one.
