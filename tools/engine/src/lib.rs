@@ -175,6 +175,23 @@ pub struct CompileCommand {
     pub source: String,
 }
 
+/// The kbuild object that instantiates the UDP/IPv4 template: a generated
+/// unit is compiled with the command kbuild saved for it.
+pub const OBJECT: &str = "net/netspec/udp4.o";
+
+/// The module name a generated unit is compiled as (its `KBUILD_*`
+/// defines); the precompiled header and the unit must agree on it.
+pub const MODNAME: &str = "netspec_gen";
+
+/// Where kbuild saved the command of `object`, relative to the build
+/// directory: `net/netspec/udp4.o` gives `net/netspec/.udp4.o.cmd`.
+pub fn cmd_file(object: &str) -> String {
+    match object.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/.{name}.cmd"),
+        None => format!(".{object}.cmd"),
+    }
+}
+
 /// The `KBUILD_*` defines that name the object and its module; a generated
 /// unit gets its own.
 const OBJECT_DEFINES: &[&str] = &[
@@ -269,26 +286,22 @@ impl CompileCommand {
         })
     }
 
-    fn object_defines(modname: &str) -> Vec<String> {
+    /// The generated unit's own `KBUILD_*` defines, and the object's
+    /// source directory searched, where the template header is.
+    fn unit_flags(&self) -> Vec<String> {
         vec![
-            format!("-DKBUILD_MODFILE=\"{modname}\""),
-            format!("-DKBUILD_BASENAME=\"{modname}\""),
-            format!("-DKBUILD_MODNAME=\"{modname}\""),
+            format!("-DKBUILD_MODFILE=\"{MODNAME}\""),
+            format!("-DKBUILD_BASENAME=\"{MODNAME}\""),
+            format!("-DKBUILD_MODNAME=\"{MODNAME}\""),
+            format!("-I{}", self.source_dir()),
         ]
     }
 
     /// Arguments (after the compiler) that compile `src` to `out` as kbuild
-    /// compiled the object, with `include_dirs` searched too.
-    pub fn compile_args(
-        &self,
-        include_dirs: &[String],
-        modname: &str,
-        src: &str,
-        out: &str,
-    ) -> Vec<String> {
+    /// compiled the object.
+    pub fn compile_args(&self, src: &str, out: &str) -> Vec<String> {
         let mut a = self.flags.clone();
-        a.extend(Self::object_defines(modname));
-        a.extend(include_dirs.iter().map(|d| format!("-I{d}")));
+        a.extend(self.unit_flags());
         a.extend(["-c", "-o", out, src].map(String::from));
         a
     }
@@ -322,16 +335,9 @@ impl CompileCommand {
 
     /// Arguments that precompile `header` (from [`Self::pch_header`]) to
     /// `out`, which must be `header` with `.gch` appended for gcc to find it.
-    pub fn pch_build_args(
-        &self,
-        include_dirs: &[String],
-        modname: &str,
-        header: &str,
-        out: &str,
-    ) -> Vec<String> {
+    pub fn pch_build_args(&self, header: &str, out: &str) -> Vec<String> {
         let mut a = self.flags_without_forced();
-        a.extend(Self::object_defines(modname));
-        a.extend(include_dirs.iter().map(|d| format!("-I{d}")));
+        a.extend(self.unit_flags());
         a.extend(["-x", "c-header", "-c", "-o", out, header].map(String::from));
         a
     }
@@ -339,17 +345,9 @@ impl CompileCommand {
     /// Arguments that compile `src` to `out` with the precompiled `header`;
     /// `-Winvalid-pch` and `-Werror=invalid-pch` make a precompiled header
     /// gcc cannot use an error rather than a silent full compile.
-    pub fn pch_compile_args(
-        &self,
-        include_dirs: &[String],
-        modname: &str,
-        header: &str,
-        src: &str,
-        out: &str,
-    ) -> Vec<String> {
+    pub fn pch_compile_args(&self, header: &str, src: &str, out: &str) -> Vec<String> {
         let mut a = self.flags_without_forced();
-        a.extend(Self::object_defines(modname));
-        a.extend(include_dirs.iter().map(|d| format!("-I{d}")));
+        a.extend(self.unit_flags());
         a.extend(
             [
                 "-Winvalid-pch",

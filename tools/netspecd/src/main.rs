@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
+use engine::OBJECT;
 use netspecd::cache::Cache;
 use netspecd::proto::{self, Binding, Decoded, Kind, Refusal, Request};
 
@@ -52,9 +53,6 @@ struct Kernel {
     pch_h: PathBuf,
 }
 
-const OBJECT: &str = "net/netspec/udp4.o";
-const MODNAME: &str = "netspec_gen";
-
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let text = std::fs::read_to_string(&args.variants)
@@ -90,7 +88,7 @@ fn prepare(dir: &Path, work: &Path, spec: &variants::Spec) -> anyhow::Result<Ker
         .context("running readelf")?;
     let build_id = engine::parse_build_id(&String::from_utf8_lossy(&out.stdout))
         .with_context(|| format!("{}/vmlinux has no GNU build id", dir.display()))?;
-    let cmd_file = dir.join("net/netspec/.udp4.o.cmd");
+    let cmd_file = dir.join(engine::cmd_file(OBJECT));
     let text = std::fs::read_to_string(&cmd_file)
         .with_context(|| format!("reading {}", cmd_file.display()))?;
     let cc =
@@ -102,7 +100,7 @@ fn prepare(dir: &Path, work: &Path, spec: &variants::Spec) -> anyhow::Result<Ker
     std::fs::write(&pch_h, cc.pch_header(&headers))?;
     let gch = work.join("pch.h.gch");
     let t = Instant::now();
-    let args = cc.pch_build_args(&[cc.source_dir().into()], MODNAME, &s(&pch_h), &s(&gch));
+    let args = cc.pch_build_args(&s(&pch_h), &s(&gch));
     run(Command::new(&cc.compiler).args(&args).current_dir(dir))
         .context("precompiling the template's includes")?;
     eprintln!(
@@ -296,13 +294,7 @@ fn compile(k: &Kernel, hash: &str, source: &str) -> anyhow::Result<Vec<u8>> {
     let c = k.work.join(format!("{hash}.c"));
     let o = k.work.join(format!("{hash}.o"));
     std::fs::write(&c, source)?;
-    let args = k.cc.pch_compile_args(
-        &[k.cc.source_dir().into()],
-        MODNAME,
-        &s(&k.pch_h),
-        &s(&c),
-        &s(&o),
-    );
+    let args = k.cc.pch_compile_args(&s(&k.pch_h), &s(&c), &s(&o));
     run(Command::new(&k.cc.compiler).args(&args).current_dir(&k.dir))?;
     if let Some(post) = k.cc.post_args(&s(&o)) {
         let (tool, rest) = post.split_first().context("empty post-compile command")?;

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use xshell::{cmd, Shell};
 
+use engine::OBJECT;
 use netspecd::proto;
 
 use crate::{arch, project, Stage, StageExt};
@@ -46,11 +47,6 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
 }
-
-/// The kbuild object whose command a generated unit is compiled with: the
-/// one that instantiates the same template.
-const OBJECT: &str = "net/netspec/udp4.o";
-const MODNAME: &str = "netspec_gen";
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     if args.runs == 0 {
@@ -91,7 +87,7 @@ fn run_one(
     source: &str,
 ) -> anyhow::Result<String> {
     let build = project::build_dir(&args.base, arch.name, &args.profile);
-    let cmd_file = build.join("net/netspec/.udp4.o.cmd");
+    let cmd_file = build.join(engine::cmd_file(OBJECT));
     if args.dry_run && !cmd_file.exists() {
         println!(
             "would compile the unit for {} with the command in {}, then run netspecd on {}",
@@ -111,7 +107,6 @@ fn run_one(
         )
     })?;
     let cc = engine::CompileCommand::from_cmd_file(&text, OBJECT).stage(Stage::Build)?;
-    let include_dirs = vec![cc.source_dir().to_string()];
 
     let work = project::target()
         .join("engine")
@@ -130,10 +125,9 @@ fn run_one(
     let sh = project::shell()?;
     let _cwd = sh.push_dir(&build);
     let compiler = &cc.compiler;
-    let plain = cc.compile_args(&include_dirs, MODNAME, &s(&gen_c), &s(&obj));
-    let build_pch = cc.pch_build_args(&include_dirs, MODNAME, &s(&pch_h), &s(&pch));
-    let with_pch =
-        cc.pch_compile_args(&include_dirs, MODNAME, &s(&pch_h), &s(&gen_c), &s(&obj_pch));
+    let plain = cc.compile_args(&s(&gen_c), &s(&obj));
+    let build_pch = cc.pch_build_args(&s(&pch_h), &s(&pch));
+    let with_pch = cc.pch_compile_args(&s(&pch_h), &s(&gen_c), &s(&obj_pch));
     if args.dry_run {
         for a in [&plain, &build_pch, &with_pch] {
             println!("(cd {} && {compiler} {})", build.display(), a.join(" "));
