@@ -176,7 +176,9 @@ rec {
     ++ [ "common.config" ]
     ++ (
       if profile == "test" then
-        [ "debug.config" ] ++ (if a.kasan then [ "kasan.config" ] else [ ])
+        [ "debug.config" ]
+        ++ (if a.kasan then [ "kasan.config" ] else [ ])
+        ++ (if a.signedModules or false then [ "signed-modules.config" ] else [ ])
       else if profile == "bench" then
         [ "bench.config" ]
       else
@@ -221,6 +223,7 @@ rec {
       defconfig = "collie_defconfig";
       fragment = "armv4.config";
       kasan = true;
+      signedModules = true;
       imageTarget = "zImage";
       imagePath = "arch/arm/boot/zImage";
       guestCc = "arm-linux-gnueabi-gcc";
@@ -274,6 +277,8 @@ rec {
       defconfig = "tinyconfig";
       fragment = "x86_64.config";
       kasan = true;
+      # Its test kernel loads the modules netspecd signs (remote suite).
+      signedModules = true;
       imageTarget = "bzImage";
       imagePath = "arch/x86/boot/bzImage";
       guestCc = "gcc";

@@ -73,6 +73,9 @@ pub struct Channel {
     /// Its place among the machine's serial ports, i.e. which `-serial`
     /// of QEMU's command line it is (0 is the console).
     pub serial_index: usize,
+    /// Whether the test kernel loads the modules the server builds: its
+    /// test profile adds `signed-modules.config` (module signatures enforced).
+    pub modules: bool,
 }
 
 const NOLIBC_FLAGS: &[&str] = &[
@@ -116,7 +119,7 @@ pub const ARCHES: &[Arch] = &[
         // collie registers Ser3 as ttySA0 and Ser1 (the console) as
         // ttySA1; QEMU's strongarm gives its -serial ports to Ser1, Ser2
         // and Ser3 in that order.
-        channel: Some(Channel { tty: "ttySA0", serial_index: 2 }),
+        channel: Some(Channel { tty: "ttySA0", serial_index: 2, modules: true }),
     },
     Arch {
         name: "i486",
@@ -168,7 +171,7 @@ pub const ARCHES: &[Arch] = &[
         console: "ttyS0",
         run_end: RunEnd::Reset,
         rust_target: Some("x86_64-unknown-linux-gnu"),
-        channel: Some(Channel { tty: "ttyS1", serial_index: 1 }),
+        channel: Some(Channel { tty: "ttyS1", serial_index: 1, modules: true }),
     },
     Arch {
         name: "aarch64",

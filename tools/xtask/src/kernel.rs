@@ -90,6 +90,9 @@ pub fn fragments(arch: &Arch, base: &str, profile: Profile) -> Vec<&'static str>
             if arch.kasan {
                 f.push("kasan.config");
             }
+            if arch.channel.is_some_and(|c| c.modules) {
+                f.push("signed-modules.config");
+            }
         }
         Profile::Bench => f.push("bench.config"),
         Profile::Release => f.push("release.config"),
@@ -172,8 +175,12 @@ pub fn build_with(
     // the tree before another build may start.
     let fixes = crate::fixes::apply(sh, base.name, arch.name, &tree, dry_run)?;
     let target = arch.image_target;
+    // A kernel that loads generated modules also needs what linking one
+    // takes: scripts/module.lds (kbuild's modules_prepare).
+    let modules = frags.iter().any(|f| f.ends_with("signed-modules.config"));
+    let targets: &[&str] = if modules { &[target, "modules_prepare"] } else { &[target] };
     let started = std::time::Instant::now();
-    run_or_print(dry_run, make(sh, arch, &out, &jobs).arg(target))
+    run_or_print(dry_run, make(sh, arch, &out, &jobs).args(targets))
         .with_context(|| format!("building {} for {} on {}", target, arch.name, base.name))
         .stage(Stage::Build)?;
     fixes.finish()?;

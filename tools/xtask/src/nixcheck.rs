@@ -609,6 +609,11 @@ fn arch_facts(a: &Arch) -> Value {
             RunEnd::HarnessStops => "harness-stops",
         },
     });
+    // nix/lib.nix spells out signedModules only for the arches whose test
+    // kernels load the server's modules.
+    if a.channel.is_some_and(|c| c.modules) {
+        facts["signedModules"] = json!(true);
+    }
     // nix/lib.nix spells out baseFragments only for the arches that have some.
     if !a.base_fragments.is_empty() {
         let mut per_base = serde_json::Map::new();
