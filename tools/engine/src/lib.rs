@@ -1,13 +1,14 @@
 //! The customization engine of issue 16: C generated for one send context,
 //! and the compiler command that builds it against a kernel's own build.
 //!
-//! [`generate`] writes one translation unit whose function is the
-//! instantiation of a path's C template (`kernel-variants.toml`, the template
-//! in `net/netspec/<path>_template.h`) for a context's values of the
-//! template's compile-time parameters. Only those are constants: today the
-//! UDP/IPv4 template takes one, the checksum mode. The ADU, addresses, ports
-//! and header bytes come from the instance at run time until the template
-//! takes them as parameters.
+//! [`generate_module`] writes one translation unit, a module, whose function
+//! is the instantiation of a path's C template (`kernel-variants.toml`, the
+//! template in `net/netspec/<path>_template.h`) for a context's values of the
+//! template's compile-time parameters, and which registers it with the
+//! kernel for that context and its message size. Those are the constants:
+//! the checksum mode and the ADU (checked on entry, so the compiler folds
+//! it). Addresses, ports and header bytes come from the instance at run
+//! time until the template takes them as parameters.
 //!
 //! [`CompileCommand`] is the command kbuild ran for an object of the
 //! kernel's build, read from its `.cmd` file, so that a request runs the
@@ -31,8 +32,16 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EngineError> {
     Err(EngineError(msg.into()))
 }
 
+/// The context value that is not a template parameter but that a module
+/// is made for: the message size.
+pub const ADU: &str = "adu";
+
+/// The largest message size the kernel takes for a context (`IP_MAX_MTU`).
+pub const MAX_ADU: u32 = 65535;
+
 /// A send context, as far as the template takes it at compile time: one
-/// value, by its name in `kernel-variants.toml`, per compile-time parameter.
+/// value, by its name in `kernel-variants.toml`, per compile-time parameter,
+/// and for a module, its message size ([`ADU`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     /// The path: a `name` of `kernel-variants.toml`, e.g. `udp4`.
@@ -55,7 +64,27 @@ impl Context {
                 .name;
             write!(out, " {}={}", param.name, name).expect("String");
         }
+        if let Some(adu) = self.adu()? {
+            write!(out, " {ADU}={adu}").expect("String");
+        }
         Ok(out)
+    }
+
+    /// The message size the context names (`adu=N`), if it names one. The
+    /// kernel lets only an instance of that size adopt code made for it,
+    /// so the generated function may take it as a constant.
+    pub fn adu(&self) -> Result<Option<u32>, EngineError> {
+        let mut given = self.values.iter().filter(|(n, _)| n == ADU);
+        let Some((_, v)) = given.next() else {
+            return Ok(None);
+        };
+        if given.next().is_some() {
+            return err(format!("{ADU} given twice"));
+        }
+        match v.parse::<u32>() {
+            Ok(n) if (1..=MAX_ADU).contains(&n) && !v.starts_with('0') => Ok(Some(n)),
+            _ => err(format!("{ADU}={v:?}: not a size from 1 to {MAX_ADU}")),
+        }
     }
 
     /// The C value of each compile-time parameter, in the template's order.
@@ -70,7 +99,7 @@ impl Context {
             ));
         }
         for (name, _) in &self.values {
-            if !spec.consts.iter().any(|p| &p.name == name) {
+            if name != ADU && !spec.consts.iter().any(|p| &p.name == name) {
                 return err(format!("path {} has no parameter {name:?}", spec.name));
             }
         }
@@ -111,10 +140,45 @@ pub fn function_name(spec: &PathSpec) -> String {
     format!("netspec_gen_{}_send", spec.name)
 }
 
-/// The translation unit for `ctx`: the template's instantiation for its
-/// values, as an external function (a prototype first, for
-/// `-Wmissing-prototypes`).
-pub fn generate(spec: &PathSpec, ctx: &Context) -> Result<String, EngineError> {
+/// How a kernel names things a module declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// The module's name, e.g. from [`module_name`].
+    pub name: String,
+    /// Whether `MODULE_IMPORT_NS()` takes a string (from Linux 6.13) rather
+    /// than a bare token.
+    pub string_namespace: bool,
+}
+
+/// A module name for the context whose hash is `context_sha256`:
+/// `netspec_` and its first 16 hex digits, well under `MODULE_NAME_LEN`.
+pub fn module_name(context_sha256: &str) -> String {
+    let n = context_sha256.len().min(16);
+    format!("netspec_{}", &context_sha256[..n])
+}
+
+/// Whether the kernel whose `include/config/kernel.release` reads
+/// `release` (e.g. `6.12.57`) spells a symbol namespace as a string.
+pub fn string_namespace(release: &str) -> bool {
+    let mut it = release.trim().split(|c: char| !c.is_ascii_digit());
+    let major: u32 = it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let minor: u32 = it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    (major, minor) >= (6, 13)
+}
+
+/// A module for `ctx`, which must name its [`ADU`]: the template's
+/// instantiation for its values (the message size checked, so that the
+/// compiler may take it as a constant), registered with the kernel for that
+/// context by the module's init, and what modpost would add (the module's
+/// name, the kernel's vermagic), so that no `make` runs.
+pub fn generate_module(
+    spec: &PathSpec,
+    ctx: &Context,
+    m: &ModuleInfo,
+) -> Result<String, EngineError> {
+    let Some(adu) = ctx.adu()? else {
+        return err(format!("a module needs the context's {ADU}"));
+    };
     let consts = ctx.resolve(spec)?;
     let canonical = ctx.canonical(spec)?;
     let name = function_name(spec);
@@ -124,20 +188,99 @@ pub fn generate(spec: &PathSpec, ctx: &Context) -> Result<String, EngineError> {
         .iter()
         .map(|p| c_param_name(p))
         .collect::<Result<_, _>>()?;
+    if !args.iter().any(|a| a == "inst") {
+        return err(format!("path {} takes no instance to check", spec.name));
+    }
+    if m.name.is_empty()
+        || m.name.len() >= 56
+        || !m.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return err(format!("{:?} is not a module name", m.name));
+    }
+    let mut fields = String::new();
+    for (p, c) in &consts {
+        writeln!(fields, "\t.{}\t\t= {c},", p.name).expect("String");
+    }
     args.extend(consts.into_iter().map(|(_, c)| c));
-    let mut c = String::new();
-    c.push_str("// SPDX-License-Identifier: GPL-2.0-only\n");
-    c.push_str("/*\n * Generated by the netspec customization engine for one send\n");
-    writeln!(
-        c,
-        " * context; do not edit.\n *\n * Context: {canonical}\n */"
-    )
-    .expect("String");
-    writeln!(c, "#include \"{}\"\n", template_header(spec)).expect("String");
-    writeln!(c, "{} {name}({params});\n", spec.returns).expect("String");
-    writeln!(c, "{} {name}({params})\n{{", spec.returns).expect("String");
-    writeln!(c, "\treturn {}({});\n}}", spec.template, args.join(", ")).expect("String");
-    Ok(c)
+    let ns = if m.string_namespace { "\"NETSPEC\"" } else { "NETSPEC" };
+    let mname = &m.name;
+    let path = spec.name.to_ascii_uppercase();
+    let header = template_header(spec);
+    let (returns, template, pname) = (&spec.returns, &spec.template, &spec.name);
+    let args = args.join(", ");
+    Ok(format!(
+        r#"// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Generated by the netspec customization engine for one send
+ * context; do not edit.
+ *
+ * Context: {canonical}
+ */
+#include <linux/module.h>
+#define INCLUDE_VERMAGIC
+#include <linux/build-salt.h>
+#include <linux/vermagic.h>
+#include "{header}"
+
+{returns} {name}({params});
+
+{returns} {name}({params})
+{{
+	/* Only an instance of this message size adopts the code; checked,
+	 * the size is a constant to the compiler.
+	 */
+	if (unlikely(inst->key.adu != {adu}))
+		return -EINVAL;
+	return {template}({args});
+}}
+
+static struct netspec_code netspec_gen_code = {{
+	.path		= NETSPEC_PATH_{path},
+{fields}	.adu		= {adu},
+	.{pname}_send	= {name},
+}};
+
+static int __init netspec_gen_init(void)
+{{
+	return netspec_code_register(&netspec_gen_code);
+}}
+module_init(netspec_gen_init);
+
+static void __exit netspec_gen_exit(void)
+{{
+	netspec_code_unregister(&netspec_gen_code);
+}}
+module_exit(netspec_gen_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("netspec send path: {canonical}");
+MODULE_IMPORT_NS({ns});
+
+/* What modpost adds to a module: the kernel's identity, and the
+ * module's, named here as it is in __this_module.
+ */
+BUILD_SALT;
+MODULE_INFO(vermagic, VERMAGIC_STRING);
+MODULE_INFO(name, "{mname}");
+#if defined(CONFIG_MITIGATION_RETPOLINE) || defined(CONFIG_RETPOLINE)
+MODULE_INFO(retpoline, "Y");
+#endif
+#if defined(CONFIG_UNWINDER_ORC) && __has_include(<asm/orc_header.h>)
+#include <asm/orc_header.h>
+ORC_HEADER;
+#endif
+
+__visible struct module __this_module
+__section(".gnu.linkonce.this_module") = {{
+	.name = "{mname}",
+	.init = init_module,
+#ifdef CONFIG_MODULE_UNLOAD
+	.exit = cleanup_module,
+#endif
+	.arch = MODULE_ARCH_INIT,
+}};
+"#
+    ))
 }
 
 /// The name a C parameter declaration declares: `const struct x *snap`
@@ -173,6 +316,9 @@ pub struct CompileCommand {
     pub post: Option<Vec<String>>,
     /// The object's source file, in the kernel tree.
     pub source: String,
+    /// What kbuild adds for an object of a module beyond `-DMODULE`
+    /// ([`module_cflags`]), empty until [`Self::for_modules_of`] sets it.
+    pub module_flags: Vec<String>,
 }
 
 /// The kbuild object that instantiates the UDP/IPv4 template: a generated
@@ -283,18 +429,29 @@ impl CompileCommand {
             forced_includes,
             post,
             source,
+            module_flags: Vec::new(),
         })
     }
 
     /// The generated unit's own `KBUILD_*` defines, and the object's
     /// source directory searched, where the template header is.
     fn unit_flags(&self) -> Vec<String> {
-        vec![
+        let mut f = vec![
             format!("-DKBUILD_MODFILE=\"{MODNAME}\""),
             format!("-DKBUILD_BASENAME=\"{MODNAME}\""),
             format!("-DKBUILD_MODNAME=\"{MODNAME}\""),
-            format!("-I{}", self.source_dir()),
-        ]
+            "-DMODULE".to_string(),
+        ];
+        f.extend(self.module_flags.iter().cloned());
+        f.push(format!("-I{}", self.source_dir()));
+        f
+    }
+
+    /// The command for objects of a module of the kernel whose `.config`
+    /// is `config`.
+    pub fn for_modules_of(mut self, config: &str) -> CompileCommand {
+        self.module_flags = module_cflags(config);
+        self
     }
 
     /// Arguments (after the compiler) that compile `src` to `out` as kbuild
@@ -369,12 +526,102 @@ impl CompileCommand {
         self.source.rsplit_once('/').map_or(".", |(d, _)| d)
     }
 
-    /// The post-compile command for the object `out`, if kbuild ran one.
+    /// The post-compile command for the object `out`, if kbuild ran one:
+    /// objtool, told the object is part of a module, as kbuild tells it.
     pub fn post_args(&self, out: &str) -> Option<Vec<String>> {
-        self.post
-            .as_ref()
-            .map(|p| p.iter().map(|w| w.replace("{obj}", out)).collect())
+        self.post.as_ref().map(|p| {
+            let mut a: Vec<String> = p.iter().map(|w| w.replace("{obj}", out)).collect();
+            let objtool = a.first().is_some_and(|t| t.ends_with("/objtool"));
+            if objtool && !a.iter().any(|w| w == "--module") {
+                a.insert(a.len() - 1, "--module".to_string());
+            }
+            a
+        })
     }
+}
+
+/// What a module's objects need beyond the kernel's flags and `-DMODULE`.
+/// On ARM without module PLTs, `-mlong-calls`: a module lies below the
+/// kernel, further from a large kernel's text than a branch reaches (the
+/// armv4 test kernel's is 37 MB away), and no PLT bounces the call.
+pub fn module_cflags(config: &str) -> Vec<String> {
+    let has = |opt: &str| config.lines().any(|l| l == format!("{opt}=y"));
+    if has("CONFIG_ARM") && has("CONFIG_MODULES") && !has("CONFIG_ARM_MODULE_PLTS") {
+        vec!["-mlong-calls".to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The object vmlinux is linked from, whose link command gives the
+/// linker and the flags kbuild links every module with.
+pub const VMLINUX_O: &str = "vmlinux.o";
+
+/// How kbuild links and signs a module of one kernel build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCommand {
+    /// The linker, e.g. `ld` or `arm-linux-gnueabi-ld`.
+    pub linker: String,
+    /// `KBUILD_LDFLAGS`: the flags before `-r` in the link of vmlinux.o.
+    pub flags: Vec<String>,
+}
+
+impl LinkCommand {
+    /// Reads the link command of `vmlinux.o` from its `.cmd` file.
+    pub fn from_cmd_file(text: &str) -> Result<LinkCommand, EngineError> {
+        let line = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!("savedcmd_{VMLINUX_O} := "))
+                    .or_else(|| l.strip_prefix(&format!("cmd_{VMLINUX_O} := ")))
+            })
+            .ok_or_else(|| EngineError(format!("no command for {VMLINUX_O} in its .cmd file")))?;
+        let words = shell_words(line.split(';').next().unwrap_or(""))?;
+        let mut it = words.into_iter();
+        let linker = it
+            .next()
+            .ok_or_else(|| EngineError("empty link command".into()))?;
+        let mut flags = Vec::new();
+        for w in it {
+            if w == "-r" {
+                return Ok(LinkCommand { linker, flags });
+            }
+            flags.push(w);
+        }
+        err(format!("the command for {VMLINUX_O} is not a relocatable link (-r)"))
+    }
+
+    /// Arguments (after the linker) that link the object `obj` into the
+    /// module `ko`, as scripts/Makefile.modfinal does (`KBUILD_LDFLAGS`,
+    /// a build id, scripts/module.lds).
+    pub fn module_args(&self, obj: &str, ko: &str) -> Vec<String> {
+        let mut a = self.flags.clone();
+        a.extend(
+            ["-r", "--build-id=sha1", "-T", "scripts/module.lds", "-o", ko, obj].map(String::from),
+        );
+        a
+    }
+}
+
+/// The hash a kernel build signs modules with: `CONFIG_MODULE_SIG_HASH`
+/// of its `.config`, or None where it does not sign them.
+pub fn module_sig_hash(config: &str) -> Option<String> {
+    if !config.lines().any(|l| l == "CONFIG_MODULE_SIG=y") {
+        return None;
+    }
+    config.lines().find_map(|l| {
+        let v = l.strip_prefix("CONFIG_MODULE_SIG_HASH=\"")?.strip_suffix('"')?;
+        (!v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            .then(|| v.to_string())
+    })
+}
+
+/// Arguments (after `scripts/sign-file`) that sign the module `ko` in
+/// place with the build's own key, as `make modules_sign` would.
+pub fn sign_args(hash: &str, ko: &str) -> Vec<String> {
+    [hash, "certs/signing_key.pem", "certs/signing_key.x509", ko]
+        .map(String::from)
+        .to_vec()
 }
 
 /// The GNU build id in `readelf -n` output (`Build ID: <hex>`), lowercase.

@@ -22,8 +22,15 @@ fn ctx(values: &[(&str, &str)]) -> Context {
     }
 }
 
+fn module() -> ModuleInfo {
+    ModuleInfo {
+        name: "netspec_0123456789abcdef".into(),
+        string_namespace: false,
+    }
+}
+
 fn check_generate(values: &[(&str, &str)], expected: Result<&str, &str>) {
-    let got = generate(&udp4(), &ctx(values));
+    let got = generate_module(&udp4(), &ctx(values), &module());
     match (got, expected) {
         (Ok(c), Ok(golden)) => testkit::golden(
             &Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -38,31 +45,72 @@ fn check_generate(values: &[(&str, &str)], expected: Result<&str, &str>) {
 
 #[test]
 fn generates_the_instantiation_for_the_context() {
-    check_generate(&[("csum", "partial")], Ok("udp4-partial.c"));
-    check_generate(&[("csum", "none")], Ok("udp4-none.c"));
+    check_generate(&[("csum", "partial"), ("adu", "64")], Ok("udp4-partial.c"));
+    check_generate(&[("adu", "1472"), ("csum", "none")], Ok("udp4-none.c"));
+}
+
+#[test]
+fn spells_the_namespace_as_the_kernel_does() {
+    let c = ctx(&[("csum", "none"), ("adu", "64")]);
+    let m = ModuleInfo {
+        string_namespace: true,
+        ..module()
+    };
+    let text = generate_module(&udp4(), &c, &m).unwrap();
+    assert!(text.contains("MODULE_IMPORT_NS(\"NETSPEC\");"), "{text}");
+    assert!(string_namespace("6.13.0"));
+    assert!(string_namespace("7.3.1-netspec"));
+    assert!(!string_namespace("6.12.57"));
+    assert!(!string_namespace("6.1.158\n"));
+    assert_eq!(module_name(&"ab".repeat(32)), "netspec_abababababababab");
+    let bad = ModuleInfo {
+        name: "a-b".into(),
+        ..module()
+    };
+    assert_eq!(
+        generate_module(&udp4(), &c, &bad).unwrap_err().0,
+        "\"a-b\" is not a module name"
+    );
 }
 
 #[test]
 fn refuses_contexts_the_template_does_not_take() {
-    check_generate(&[], Err("no value for parameter \"csum\" of path udp4"));
+    check_generate(&[], Err("a module needs the context's adu"));
+    check_generate(&[("adu", "64")], Err("no value for parameter \"csum\" of path udp4"));
     check_generate(
-        &[("csum", "fast")],
+        &[("csum", "none"), ("adu", "0")],
+        Err("adu=\"0\": not a size from 1 to 65535"),
+    );
+    check_generate(
+        &[("csum", "none"), ("adu", "065")],
+        Err("adu=\"065\": not a size from 1 to 65535"),
+    );
+    check_generate(
+        &[("csum", "none"), ("adu", "65536")],
+        Err("adu=\"65536\": not a size from 1 to 65535"),
+    );
+    check_generate(
+        &[("csum", "none"), ("adu", "1"), ("adu", "2")],
+        Err("adu given twice"),
+    );
+    check_generate(
+        &[("csum", "fast"), ("adu", "64")],
         Err("csum=\"fast\": not one of partial, software, none"),
     );
     check_generate(
-        &[("csum", "none"), ("csum", "none")],
+        &[("csum", "none"), ("csum", "none"), ("adu", "64")],
         Err("parameter \"csum\" given twice"),
     );
     check_generate(
-        &[("csum", "none"), ("ttl", "64")],
+        &[("csum", "none"), ("ttl", "64"), ("adu", "64")],
         Err("path udp4 has no parameter \"ttl\""),
     );
     let other = Context {
         path: "udp6".into(),
-        values: vec![],
+        values: vec![("adu".into(), "64".into())],
     };
     assert_eq!(
-        generate(&udp4(), &other).unwrap_err().0,
+        generate_module(&udp4(), &other, &module()).unwrap_err().0,
         "context is for path \"udp6\", not \"udp4\""
     );
 }
@@ -72,6 +120,12 @@ fn canonical_text_names_every_value_in_the_template_order() {
     assert_eq!(
         ctx(&[("csum", "software")]).canonical(&udp4()).unwrap(),
         "udp4 csum=software"
+    );
+    assert_eq!(
+        ctx(&[("adu", "512"), ("csum", "software")])
+            .canonical(&udp4())
+            .unwrap(),
+        "udp4 csum=software adu=512"
     );
 }
 
@@ -134,6 +188,8 @@ fn reads_kbuilds_command_since_and_before_savedcmd() {
         post[0].ends_with("objtool") && post.last().unwrap() == "gen.o",
         "{post:?}"
     );
+    // As kbuild runs it on an object of a module.
+    assert_eq!(post[post.len() - 2], "--module", "{post:?}");
 
     // 6.1, armv4: `cmd_`, nothing after the compile.
     let c =
@@ -173,6 +229,7 @@ fn builds_the_compile_and_precompiled_header_commands() {
     let a = c.compile_args("gen.c", "gen.o");
     assert_eq!(a[a.len() - 4..], ["-c", "-o", "gen.o", "gen.c"]);
     assert!(a.iter().any(|f| f == "-DKBUILD_MODNAME=\"netspec_gen\""));
+    assert!(a.iter().any(|f| f == "-DMODULE"));
     let src_dir = format!("-I{}", c.source_dir());
     assert!(
         src_dir.ends_with("/net/netspec") && a.contains(&src_dir),
@@ -229,4 +286,59 @@ fn refuses_commands_that_are_not_the_objects_compile() {
         "savedcmd_a.o := gcc -c -o a.o a.S",
         "the command for a.o names no .c source",
     );
+}
+
+#[test]
+fn reads_the_link_of_vmlinux_o_and_links_a_module_as_modfinal() {
+    let l = LinkCommand::from_cmd_file(
+        "savedcmd_vmlinux.o := ld -m elf_x86_64 -z noexecstack --no-warn-rwx-segments -r -o vmlinux.o --whole-archive vmlinux.a",
+    )
+    .unwrap();
+    assert_eq!(l.linker, "ld");
+    assert_eq!(l.flags, ["-m", "elf_x86_64", "-z", "noexecstack", "--no-warn-rwx-segments"]);
+    assert_eq!(
+        l.module_args("a.o", "a.ko")[5..],
+        ["-r", "--build-id=sha1", "-T", "scripts/module.lds", "-o", "a.ko", "a.o"]
+    );
+    let arm = LinkCommand::from_cmd_file(
+        "cmd_vmlinux.o := arm-linux-gnueabi-ld -EL -r -o vmlinux.o x.a; true",
+    )
+    .unwrap();
+    assert_eq!((arm.linker.as_str(), arm.flags.as_slice()), ("arm-linux-gnueabi-ld", &["-EL".to_string()][..]));
+    assert_eq!(
+        LinkCommand::from_cmd_file("savedcmd_vmlinux := ld -o vmlinux").unwrap_err().0,
+        "no command for vmlinux.o in its .cmd file"
+    );
+    assert_eq!(
+        LinkCommand::from_cmd_file("savedcmd_vmlinux.o := ld -o vmlinux.o").unwrap_err().0,
+        "the command for vmlinux.o is not a relocatable link (-r)"
+    );
+}
+
+#[test]
+fn signs_only_where_the_kernel_checks_signatures() {
+    let on = "CONFIG_MODULES=y\nCONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_HASH=\"sha256\"\n";
+    assert_eq!(module_sig_hash(on).as_deref(), Some("sha256"));
+    assert_eq!(module_sig_hash("CONFIG_MODULES=y\n# CONFIG_MODULE_SIG is not set\n"), None);
+    assert_eq!(
+        module_sig_hash("CONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_HASH=\"sha256; rm\"\n"),
+        None
+    );
+    assert_eq!(
+        sign_args("sha256", "a.ko"),
+        ["sha256", "certs/signing_key.pem", "certs/signing_key.x509", "a.ko"]
+    );
+}
+
+#[test]
+fn arm_modules_without_plts_call_far() {
+    let arm = "CONFIG_ARM=y\nCONFIG_MODULES=y\n# CONFIG_ARM_MODULE_PLTS is not set\n";
+    assert_eq!(module_cflags(arm), ["-mlong-calls"]);
+    assert!(module_cflags("CONFIG_ARM=y\nCONFIG_MODULES=y\nCONFIG_ARM_MODULE_PLTS=y\n").is_empty());
+    assert!(module_cflags("CONFIG_X86_64=y\nCONFIG_MODULES=y\n").is_empty());
+    let c = CompileCommand::from_cmd_file(&testdata("armv4-6.1.cmd"), "net/netspec/udp4.o")
+        .unwrap()
+        .for_modules_of(arm);
+    let (a, b) = (c.compile_args("gen.c", "gen.o"), c.pch_build_args("pch.h", "pch.h.gch"));
+    assert!(a.contains(&"-mlong-calls".to_string()) && b.contains(&"-mlong-calls".to_string()));
 }

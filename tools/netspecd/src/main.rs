@@ -5,8 +5,10 @@
 //! Per kernel build, at start: its build id (`readelf -n vmlinux`), the
 //! command kbuild compiled `net/netspec/udp4.o` with, and a precompiled
 //! header of the template's includes. Per request: the cache, else the
-//! generated unit compiled with that command and the header, then objtool
-//! where kbuild ran it. One connection at a time: a device has one agent.
+//! generated module compiled with that command and the header, then
+//! objtool where kbuild ran it, linked as kbuild links a module and signed
+//! with the build's key where the kernel loads modules (else the artifact
+//! is the object). One connection at a time: a device has one agent.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -51,6 +53,12 @@ struct Kernel {
     cc: engine::CompileCommand,
     work: PathBuf,
     pch_h: PathBuf,
+    /// How a module is linked, where the kernel loads modules; else the
+    /// artifact is the compiled object.
+    link: Option<engine::LinkCommand>,
+    /// The hash modules are signed with, where the kernel signs them.
+    sig_hash: Option<String>,
+    string_namespace: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -91,8 +99,11 @@ fn prepare(dir: &Path, work: &Path, spec: &variants::Spec) -> anyhow::Result<Ker
     let cmd_file = dir.join(engine::cmd_file(OBJECT));
     let text = std::fs::read_to_string(&cmd_file)
         .with_context(|| format!("reading {}", cmd_file.display()))?;
-    let cc =
-        engine::CompileCommand::from_cmd_file(&text, OBJECT).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = std::fs::read_to_string(dir.join(".config"))
+        .with_context(|| format!("reading {}/.config", dir.display()))?;
+    let cc = engine::CompileCommand::from_cmd_file(&text, OBJECT)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .for_modules_of(&config);
     let work = work.join(&build_id);
     std::fs::create_dir_all(&work)?;
     let headers: Vec<String> = spec.paths.iter().map(engine::template_header).collect();
@@ -108,12 +119,25 @@ fn prepare(dir: &Path, work: &Path, spec: &variants::Spec) -> anyhow::Result<Ker
         dir.display(),
         t.elapsed().as_millis()
     );
+    let link = if config.lines().any(|l| l == "CONFIG_MODULES=y") {
+        let f = dir.join(engine::cmd_file(engine::VMLINUX_O));
+        let text =
+            std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+        Some(engine::LinkCommand::from_cmd_file(&text).map_err(|e| anyhow::anyhow!("{e}"))?)
+    } else {
+        None
+    };
+    let release = std::fs::read_to_string(dir.join("include/config/kernel.release"))
+        .context("reading the kernel's release")?;
     Ok(Kernel {
         build_id,
         dir: dir.to_path_buf(),
         cc,
         work,
         pch_h,
+        sig_hash: engine::module_sig_hash(&config),
+        link,
+        string_namespace: engine::string_namespace(&release),
     })
 }
 
@@ -258,7 +282,11 @@ fn answer(
         );
         return Ok(hit);
     }
-    let source = engine::generate(path, &req.context).map_err(einval)?;
+    let module = engine::ModuleInfo {
+        name: engine::module_name(&hash),
+        string_namespace: k.string_namespace,
+    };
+    let source = engine::generate_module(path, &req.context, &module).map_err(einval)?;
     // The compiler's messages name the host's paths: they stay in the log.
     let object = compile(k, &hash, &source).map_err(|e| {
         eprintln!("netspecd: {canonical}: {e:#}");
@@ -300,5 +328,17 @@ fn compile(k: &Kernel, hash: &str, source: &str) -> anyhow::Result<Vec<u8>> {
         let (tool, rest) = post.split_first().context("empty post-compile command")?;
         run(Command::new(tool).args(rest).current_dir(&k.dir))?;
     }
-    Ok(std::fs::read(&o)?)
+    let Some(link) = &k.link else {
+        return Ok(std::fs::read(&o)?);
+    };
+    let ko = k.work.join(format!("{hash}.ko"));
+    run(Command::new(&link.linker)
+        .args(link.module_args(&s(&o), &s(&ko)))
+        .current_dir(&k.dir))?;
+    if let Some(hash) = &k.sig_hash {
+        run(Command::new(k.dir.join("scripts/sign-file"))
+            .args(engine::sign_args(hash, &s(&ko)))
+            .current_dir(&k.dir))?;
+    }
+    Ok(std::fs::read(&ko)?)
 }

@@ -112,6 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 base: "6.12".into(),
                 profile: "test".into(),
                 csum: "partial".into(),
+                adu: 64,
                 runs: 3,
                 dry_run: args.dry_run,
             })

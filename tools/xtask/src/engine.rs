@@ -10,9 +10,9 @@
 //! (the generic send path and the built-in instance, as `bench` counts
 //! them). Then it starts `netspecd` on the same build, times requests it
 //! compiles (cold) and answers from its cache (warm) over its Unix socket,
-//! and checks the refusals an agent relies on. The kernels this tool
-//! builds have no loadable modules, so the object is not linked into a
-//! module or loaded: that is still to build.
+//! and checks the refusals an agent relies on. The unit is a module: where
+//! the build loads modules (signed-modules.config), it is linked and signed as
+//! kbuild would, and those steps are timed too.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -40,6 +40,9 @@ pub struct Args {
     /// The context's checksum mode: partial, software or none.
     #[arg(long, default_value = "partial")]
     pub csum: String,
+    /// The context's message size.
+    #[arg(long, default_value_t = 64)]
+    pub adu: u32,
     /// Times each compile is run; the median is reported.
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
@@ -60,12 +63,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .context("kernel-variants.toml has no udp4 path")?;
     let ctx = engine::Context {
         path: "udp4".into(),
-        values: vec![("csum".into(), args.csum.clone())],
+        values: vec![
+            ("csum".into(), args.csum.clone()),
+            (engine::ADU.into(), args.adu.to_string()),
+        ],
     };
-    let source = engine::generate(path, &ctx).stage(Stage::Usage)?;
     let mut reports = Vec::new();
     for arch in arch::select_for(&args.arch, &args.base).stage(Stage::Usage)? {
-        reports.push(run_one(&args, arch, path, &source)?);
+        reports.push(run_one(&args, arch, path, &ctx)?);
     }
     if !args.dry_run {
         let text = reports.join("\n");
@@ -84,7 +89,7 @@ fn run_one(
     args: &Args,
     arch: &arch::Arch,
     path: &variants::PathSpec,
-    source: &str,
+    ctx: &engine::Context,
 ) -> anyhow::Result<String> {
     let build = project::build_dir(&args.base, arch.name, &args.profile);
     let cmd_file = build.join(engine::cmd_file(OBJECT));
@@ -106,7 +111,20 @@ fn run_one(
             args.profile
         )
     })?;
-    let cc = engine::CompileCommand::from_cmd_file(&text, OBJECT).stage(Stage::Build)?;
+    let config = std::fs::read_to_string(build.join(".config"))
+        .with_context(|| format!("reading {}/.config", build.display()))?;
+    let cc = engine::CompileCommand::from_cmd_file(&text, OBJECT)
+        .stage(Stage::Build)?
+        .for_modules_of(&config);
+    let release = std::fs::read_to_string(build.join("include/config/kernel.release"))
+        .unwrap_or_default();
+    let canonical = ctx.canonical(path).stage(Stage::Usage)?;
+    let module = engine::ModuleInfo {
+        name: engine::module_name(&netspecd::context_sha256(&canonical)),
+        string_namespace: engine::string_namespace(&release),
+    };
+    let source = engine::generate_module(path, ctx, &module).stage(Stage::Usage)?;
+    let source = source.as_str();
 
     let work = project::target()
         .join("engine")
@@ -207,6 +225,8 @@ fn run_one(
         None => None,
     };
 
+    let linked = link_and_sign(&sh, &build, &work, &obj_pch, args.runs)?;
+
     let nm = nm_tool(&cc.compiler);
     let name = engine::function_name(path);
     let gen_syms = bench::parse_nm(
@@ -240,8 +260,8 @@ fn run_one(
     use std::fmt::Write as _;
     let _ = writeln!(
         r,
-        "### {} {} ({} profile), context `csum={}`\n",
-        args.base, arch.name, args.profile, args.csum
+        "### {} {} ({} profile), context `{canonical}`\n",
+        args.base, arch.name, args.profile
     );
     let _ = writeln!(
         r,
@@ -267,11 +287,20 @@ fn run_one(
             ms(t)
         );
     }
-    let per_request = t_pch + t_post.unwrap_or_default();
-    let then = if t_post.is_some() {
-        ", then objtool"
-    } else {
-        ""
+    if let Some(l) = &linked {
+        let _ = writeln!(r, "| link the module (`ld -r -T scripts/module.lds`) | {} |", ms(l.link));
+        if let Some(t) = l.sign {
+            let _ = writeln!(r, "| sign it with the build's key (`scripts/sign-file`) | {} |", ms(t));
+        }
+    }
+    let per_request = t_pch
+        + t_post.unwrap_or_default()
+        + linked.as_ref().map_or(Duration::ZERO, |l| l.link + l.sign.unwrap_or_default());
+    let then = match (t_post.is_some(), &linked) {
+        (true, Some(_)) => ", objtool, link, sign",
+        (false, Some(_)) => ", link, sign",
+        (true, None) => ", then objtool",
+        (false, None) => "",
     };
     let _ = writeln!(
         r,
@@ -316,8 +345,67 @@ fn run_one(
             ratio(generic, with)
         );
     }
-    r.push_str(&server(&sh, &build, &work, args.runs)?);
+    if let Some(l) = &linked {
+        let _ = writeln!(r, "\nThe module, signed: {} bytes.", l.size);
+    }
+    r.push_str(&server(&sh, &build, &work, args.runs, args.adu)?);
     Ok(r)
+}
+
+/// The times of the steps that make a loadable module of the object.
+struct Linked {
+    link: Duration,
+    sign: Option<Duration>,
+    size: u64,
+}
+
+/// Where `build` loads modules: links `obj` into a module as kbuild does and
+/// signs it with the build's key (each timed, the median of `runs`), and
+/// checks that the signature is there.
+fn link_and_sign(
+    sh: &Shell,
+    build: &Path,
+    work: &Path,
+    obj: &Path,
+    runs: usize,
+) -> anyhow::Result<Option<Linked>> {
+    let config = std::fs::read_to_string(build.join(".config"))?;
+    if !config.lines().any(|l| l == "CONFIG_MODULES=y") {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(build.join(engine::cmd_file(engine::VMLINUX_O)))?;
+    let ld = engine::LinkCommand::from_cmd_file(&text).stage(Stage::Build)?;
+    let s = |p: &Path| p.display().to_string();
+    let ko = work.join("gen.ko");
+    let linker = &ld.linker;
+    let a = ld.module_args(&s(obj), &s(&ko));
+    let link = time(runs, || {
+        let a = &a;
+        cmd!(sh, "{linker} {a...}").quiet().run().map_err(Into::into)
+    })
+        .context("linking the generated module")
+        .stage(Stage::Build)?;
+    let unsigned = std::fs::read(&ko)?;
+    let sign = match engine::module_sig_hash(&config) {
+        Some(hash) => {
+            let tool = build.join("scripts/sign-file");
+            let a = engine::sign_args(&hash, &s(&ko));
+            let t = time(runs, || {
+                std::fs::write(&ko, &unsigned)?;
+                let a = &a;
+                cmd!(sh, "{tool} {a...}").quiet().run().map_err(Into::into)
+            })
+            .context("signing the generated module")
+            .stage(Stage::Build)?;
+            let signed = std::fs::read(&ko)?;
+            if !signed.ends_with(b"~Module signature appended~\n") {
+                bail!(anyhow::anyhow!("sign-file left {} unsigned", ko.display()).context(Stage::Test));
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    Ok(Some(Linked { link, sign, size: std::fs::metadata(&ko)?.len() }))
 }
 
 /// Kills the server when the measurement or boot ends, however it ends.
@@ -405,7 +493,13 @@ fn round_trip(sock: &Path, bytes: &[u8]) -> anyhow::Result<(proto::Frame, Durati
 /// `netspecd` on this build: the latency of a request it must compile
 /// (cold) and of one its cache answers (warm), over its Unix socket; and
 /// the refusals a device's agent relies on, each checked.
-fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<String> {
+fn server(
+    sh: &Shell,
+    build: &Path,
+    work: &Path,
+    runs: usize,
+    adu: u32,
+) -> anyhow::Result<String> {
     let sock = work.join("netspecd.sock");
     let _server = start_netspecd(
         sh,
@@ -423,7 +517,10 @@ fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<
         build_id: build_id.clone(),
         context: engine::Context {
             path: "udp4".into(),
-            values: vec![("csum".into(), csum.into())],
+            values: vec![
+                ("csum".into(), csum.into()),
+                (engine::ADU.into(), adu.to_string()),
+            ],
         },
     };
     let fail = |what: &str, f: &proto::Frame| -> anyhow::Error {
@@ -438,7 +535,7 @@ fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<
         if f.kind != proto::Kind::Artifact {
             return Err(fail(&format!("csum={csum}"), f));
         }
-        let canonical = format!("udp4 csum={csum}");
+        let canonical = format!("udp4 csum={csum} adu={adu}");
         let expect = proto::Binding {
             build_id: build_id.clone(),
             context_sha256: netspecd::context_sha256(&canonical),
@@ -499,11 +596,14 @@ fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<
     other_kernel.build_id = "00".repeat(20);
     refused("another kernel", frame(&other_kernel), "ENOENT")?;
     refused("an unknown value", frame(&request("fast")), "EINVAL")?;
+    let mut no_adu = request("partial");
+    no_adu.context.values.retain(|(n, _)| n != engine::ADU);
+    refused("a context without its message size", frame(&no_adu), "EINVAL")?;
     refused(
         "an address",
         proto::encode(
             proto::Kind::Request,
-            format!("nonce=1\nbuild-id={build_id}\npath=udp4\ncsum=partial\ndaddr=10.0.0.1/8\n")
+            format!("nonce=1\nbuild-id={build_id}\npath=udp4\ncsum=partial\nadu={adu}\ndaddr=10.0.0.1/8\n")
                 .as_bytes(),
         ),
         "EINVAL",
@@ -550,7 +650,7 @@ fn server(sh: &Shell, build: &Path, work: &Path, runs: usize) -> anyhow::Result<
     };
     let _ = writeln!(r, "| cold: compiled (three contexts) | {} |", row(&cold));
     let _ = writeln!(r, "| warm: the server's cache | {} |", row(&warm));
-    let _ = writeln!(r, "\nArtifact: {size} bytes of object. Refused as they must be: another kernel's build id (ENOENT), an unknown value and an address-like value (EINVAL), a frame of the wrong kind (EPROTO), garbage before a request (skipped); a truncated request does not stop the server.");
+    let _ = writeln!(r, "\nArtifact: {size} bytes (a signed module where the kernel loads modules, else the object). Refused as they must be: another kernel's build id (ENOENT), an unknown value, a context without its message size and an address-like value (EINVAL), a frame of the wrong kind (EPROTO), garbage before a request (skipped); a truncated request does not stop the server.");
     Ok(r)
 }
 
@@ -599,4 +699,69 @@ fn text_size(sh: &Shell, nm: &str, obj: &PathBuf, name: &str) -> anyhow::Result<
         .into_iter()
         .find(|s| s.name == name)
         .map(|s| s.size))
+}
+
+/// Writes to `out` a module for the kernel build `build` (the context
+/// `udp4 csum=none adu=64`, compiled and linked as `netspecd` does) signed
+/// with a key that build does not trust: one made here, once, under
+/// `target/keys/`. The remote suite checks that the kernel refuses it.
+/// Nothing is written for a build that does not sign modules.
+pub(crate) fn foreign_module(sh: &Shell, build: &Path, out: &Path) -> anyhow::Result<()> {
+    let config = std::fs::read_to_string(build.join(".config"))?;
+    let Some(hash) = engine::module_sig_hash(&config) else {
+        return Ok(());
+    };
+    let spec = crate::gen::load_variants()?;
+    let path = spec.paths.iter().find(|p| p.name == "udp4").context("no udp4 path")?;
+    let ctx = engine::Context {
+        path: "udp4".into(),
+        values: vec![("csum".into(), "none".into()), (engine::ADU.into(), "64".into())],
+    };
+    let release = std::fs::read_to_string(build.join("include/config/kernel.release"))?;
+    let module = engine::ModuleInfo {
+        name: engine::module_name(&netspecd::context_sha256(&ctx.canonical(path)?)),
+        string_namespace: engine::string_namespace(&release),
+    };
+    let source = engine::generate_module(path, &ctx, &module)?;
+    let text = std::fs::read_to_string(build.join(engine::cmd_file(OBJECT)))?;
+    let cc = engine::CompileCommand::from_cmd_file(&text, OBJECT)?.for_modules_of(&config);
+    let text = std::fs::read_to_string(build.join(engine::cmd_file(engine::VMLINUX_O)))?;
+    let ld = engine::LinkCommand::from_cmd_file(&text)?;
+
+    let dir = out.parent().context("no directory")?;
+    std::fs::create_dir_all(dir)?;
+    let s = |p: &Path| p.display().to_string();
+    let (c, o) = (dir.join("foreign.c"), dir.join("foreign.o"));
+    std::fs::write(&c, source)?;
+    let _cwd = sh.push_dir(build);
+    let compiler = &cc.compiler;
+    let a = cc.compile_args(&s(&c), &s(&o));
+    cmd!(sh, "{compiler} {a...}").quiet().run().context("compiling the foreign module")?;
+    if let Some(post) = cc.post_args(&s(&o)) {
+        let (tool, rest) = post.split_first().context("empty post-compile command")?;
+        cmd!(sh, "{tool} {rest...}").quiet().run()?;
+    }
+    let linker = &ld.linker;
+    let a = ld.module_args(&s(&o), &s(out));
+    cmd!(sh, "{linker} {a...}").quiet().run().context("linking the foreign module")?;
+    std::fs::remove_file(&c)?;
+    std::fs::remove_file(&o)?;
+
+    // Key and certificate in one PEM file, as kbuild makes its own.
+    let keys = project::target().join("keys");
+    let key = keys.join("foreign.pem");
+    if !key.exists() {
+        std::fs::create_dir_all(&keys)?;
+        cmd!(
+            sh,
+            "openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 -subj /CN=netspec-foreign-key/ -outform PEM -out {key} -keyout {key}"
+        )
+        .quiet()
+        .ignore_stderr()
+        .run()
+        .context("making the foreign key")?;
+    }
+    let tool = build.join("scripts/sign-file");
+    cmd!(sh, "{tool} {hash} {key} {key} {out}").quiet().run().context("signing the foreign module")?;
+    Ok(())
 }
