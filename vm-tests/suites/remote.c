@@ -8,12 +8,18 @@
  * dropped) and bound to that build id and the SHA-256 of the context's
  * canonical text, which the suite checks, as the agent must before loading
  * it.
- * Nothing is loaded: the test kernels cannot load modules yet.  The channel
- * is named by the harness in NETSPEC_CHANNEL (e.g. ttyS1); the harness
- * leaves this suite out on arches without one.
+ * Where the kernel loads modules (signatures enforced: signed-modules.config), the
+ * artifact is a module signed with the build's key: the suite loads it with
+ * finit_module(), sends through a token that adopts it, and checks that the
+ * module is held while the token is and that a module not signed, or
+ * changed after it was, is refused.  Elsewhere those tests are skipped.
+ * The channel is named by the harness in NETSPEC_CHANNEL (e.g. ttyS1); the
+ * harness leaves this suite out on arches without one.
  */
 #include "ktap.h"
+#include "netspec_raw.h"
 #include "net.h"
+#include "capture.h"
 #include "nsproto.h"
 
 #include <asm/ioctls.h>
@@ -130,8 +136,14 @@ static void nonce_line(char *buf, unsigned int n)
 	*p = 0;
 }
 
+#define LOOPBACK 0x7f000001
+
+/* The message size of every context the suite asks for. */
+#define ADU	64
+#define ADU_S	"64"
+
 /*
- * Sends a request for "udp4 csum=@csum" on behalf of kernel @id and reads
+ * Sends a request for "udp4 csum=@csum adu=64" on behalf of kernel @id and reads
  * the reply to it: its kind, and in *len and *body its length and where
  * its text after the nonce line starts.  Replies to earlier requests (one
  * that came after its request timed out) are dropped, by their nonce.
@@ -150,7 +162,7 @@ static int request(const char *id, const char *csum, unsigned long *len,
 	cat(text, sizeof(text), id);
 	cat(text, sizeof(text), "\npath=udp4\ncsum=");
 	cat(text, sizeof(text), csum);
-	cat(text, sizeof(text), "\n");
+	cat(text, sizeof(text), "\nadu=" ADU_S "\n");
 	n = ns_encode(out, NS_KIND_REQUEST, text, strlen(text));
 	in_len = 0;
 	ioctl(tty, TCFLSH, TCIFLUSH);
@@ -187,7 +199,7 @@ static int binding(unsigned long len, const char *key, char *v, int size)
 
 /*
  * Whether reply[] is an artifact made for this kernel and the context
- * "udp4 csum=@csum"; *object and *size locate its object.
+ * "udp4 csum=@csum adu=64"; *object and *size locate its object.
  */
 static int bound_here(int kind, unsigned long len, const char *csum,
 		      const unsigned char **object, unsigned long *size)
@@ -200,6 +212,7 @@ static int bound_here(int kind, unsigned long len, const char *csum,
 	canon[0] = 0;
 	cat(canon, sizeof(canon), "udp4 csum=");
 	cat(canon, sizeof(canon), csum);
+	cat(canon, sizeof(canon), " adu=" ADU_S);
 	ns_sha256_hex(canon, strlen(canon), want);
 	if (binding(len, "build-id", got_id, sizeof(got_id)) ||
 	    binding(len, "context-sha256", got_hash, sizeof(got_hash)) ||
@@ -232,6 +245,227 @@ static unsigned long ms(unsigned long long ns)
 	return n;
 }
 
+/* The end of a signed module, after its PKCS#7 message and the
+ * 12 bytes that give its length.
+ */
+#define SIG_MAGIC	"~Module signature appended~\n"
+#define SIG_MAGIC_LEN	28
+
+/* The length of @ko (@size bytes) without its signature, or 0 if unsigned. */
+static unsigned long unsigned_len(const unsigned char *ko, unsigned long size)
+{
+	unsigned int sig;
+
+	if (size < SIG_MAGIC_LEN + 12 ||
+	    memcmp(ko + size - SIG_MAGIC_LEN, SIG_MAGIC, SIG_MAGIC_LEN))
+		return 0;
+	sig = ns_get32(ko + size - SIG_MAGIC_LEN - 4);
+	sig = (sig >> 24) | ((sig >> 8) & 0xff00) | ((sig << 8) & 0xff0000) |
+	      (sig << 24);	/* big-endian on every arch */
+	if (sig > size - SIG_MAGIC_LEN - 12)
+		return 0;
+	return size - SIG_MAGIC_LEN - 12 - sig;
+}
+
+/* Reads up to @size bytes of @path into @buf: the length or -errno. */
+static long read_file(const char *path, unsigned char *buf, unsigned long size)
+{
+	long fd = open(path, O_RDONLY, 0), n = 0, r;
+
+	if (fd < 0)
+		return fd;
+	while ((unsigned long)n < size && (r = read(fd, buf + n, size - n)) > 0)
+		n += r;
+	close(fd);
+	return n;
+}
+
+/* Writes @len bytes of @p to /module.ko and loads it: 0 or -errno. */
+static long load(const unsigned char *p, unsigned long len)
+{
+	long fd = open("/module.ko", O_WRONLY | O_CREAT | O_TRUNC, 0600), r;
+
+	if (fd < 0)
+		return fd;
+	r = write(fd, p, len);
+	close(fd);
+	if (r != (long)len)
+		return -EIO;
+	fd = open("/module.ko", O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	r = my_syscall3(__NR_finit_module, fd, "", 0);
+	close(fd);
+	return r;
+}
+
+/* The module's reference count from sysfs, or -1 when it is not loaded. */
+static long refcnt(const char *name)
+{
+	char path[96] = "/sys/module/", buf[16];
+	long fd, n, v = 0, i;
+
+	cat(path, sizeof(path), name);
+	cat(path, sizeof(path), "/refcnt");
+	fd = open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	for (i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + buf[i] - '0';
+	return v;
+}
+
+/* Waits up to two seconds for the module's count to be @want (an instance
+ * drops its reference after an RCU grace period).
+ */
+static long refcnt_becomes(const char *name, long want)
+{
+	long v = refcnt(name);
+	int i;
+
+	for (i = 0; i < 200 && v != want; i++) {
+		net_sleep_ms(10);
+		v = refcnt(name);
+	}
+	return v;
+}
+
+static unsigned char payload[ADU], pa[CAP_MAX], pb[CAP_MAX], rbuf[ADU + 1];
+
+/*
+ * The same ADU through send() and through @token: NULL if both arrived and
+ * are the same datagram but for the IP ID, else what went wrong.
+ */
+static const char *send_both(int tx, int rx, long token, int cap,
+			     unsigned short port, unsigned int seq)
+{
+	long la, lb;
+
+	net_fill(payload, ADU, seq);
+	cap_flush(cap, pa, sizeof(pa));
+	if (write(tx, payload, ADU) != ADU)
+		return "send() failed";
+	la = cap_next(cap, port, pa, sizeof(pa));
+	if (net_wait_readable(rx, 1000) != 1 ||
+	    net_recvfrom(rx, rbuf, sizeof(rbuf), MSG_DONTWAIT, NULL, NULL) != ADU)
+		return "send()'s datagram not received";
+	if (netspec_send(token, payload, ADU, 0) != ADU)
+		return "customized_send() failed";
+	lb = cap_next(cap, port, pb, sizeof(pb));
+	if (net_wait_readable(rx, 1000) != 1 ||
+	    net_recvfrom(rx, rbuf, sizeof(rbuf), MSG_DONTWAIT, NULL, NULL) != ADU ||
+	    memcmp(rbuf, payload, ADU))
+		return "the token's datagram not received";
+	if (la < 0 || lb < 0)
+		return "not captured";
+	return cap_same_but_id(pa, la, pb, lb);
+}
+
+#define MODULE_TESTS	8
+
+static const char *const module_tests[MODULE_TESTS] = {
+	"an_unsigned_module_is_refused",
+	"a_module_changed_after_signing_is_refused",
+	"a_module_signed_with_another_key_is_refused",
+	"the_signed_module_loads",
+	"a_token_adopts_it_and_sends_what_send_sends",
+	"a_module_in_use_cannot_be_removed",
+	"closing_the_token_releases_the_module",
+	"closing_the_socket_releases_the_module",
+};
+
+/*
+ * The module made for "udp4 csum=partial adu=64" (@ko, @size bytes), named
+ * @name: refused unsigned, changed or signed with another key (the module
+ * @foreign, which the harness made), loaded signed, adopted by a token of
+ * that context on lo (whose device sums the datagram: csum=partial), held
+ * while the token is open and released when it closes, or when the socket
+ * does (the token then sends nothing: EPIPE).
+ */
+static void module_tests_run(const unsigned char *ko, unsigned long size,
+			     const char *name, const char *foreign)
+{
+	static unsigned char copy[NS_MAX_PAYLOAD];
+	unsigned long body = unsigned_len(ko, size);
+	unsigned short port = 0;
+	struct netspec_customize c;
+	const char *why;
+	long r, tok, n0, n1;
+	int rx, tx, cap;
+
+	r = body ? load(ko, body) : -ENODATA;
+	kt_result(r == -EKEYREJECTED && refcnt(name) < 0, module_tests[0],
+		  "%lu of %lu bytes: %s", body, size, errname(r));
+
+	/* One byte of the module's text changed: its digest no longer matches. */
+	memcpy(copy, ko, size);
+	copy[body / 2] ^= 0x01;
+	r = load(copy, size);
+	kt_result(r == -EKEYREJECTED && refcnt(name) < 0, module_tests[1],
+		  "%s", errname(r));
+
+	/* Made by the harness for this kernel, signed with a key of its own. */
+	r = read_file("/extra/foreign.ko", copy, sizeof(copy));
+	n0 = r;
+	if (r > 0)
+		r = load(copy, r);
+	kt_result(r == -EKEYREJECTED && refcnt(foreign) < 0, module_tests[2],
+		  "/extra/foreign.ko, %ld bytes: %s", n0, errname(r));
+
+	r = load(ko, size);
+	n0 = refcnt(name);
+	kt_result(r == 0 && n0 == 0, module_tests[3], "%s, refcnt %ld",
+		  errname(r), n0);
+
+	net_if_up("lo");
+	rx = net_udp_receiver(LOOPBACK, &port);
+	tx = net_udp_sender(LOOPBACK, port);
+	cap = cap_open(CAP_LO);
+	c = netspec_udp_connected(tx, ADU);
+	tok = rx >= 0 && tx >= 0 && cap >= 0 ? netspec_customize(&c) : -1;
+	why = tok < 0 ? "no token" : c.path != NETSPEC_PATH_UDP4 ?
+	      "not specialized" : send_both(tx, rx, tok, cap, port, 1);
+	n1 = refcnt(name);
+	if (!why)
+		why = send_both(tx, rx, tok, cap, port, 2);
+	kt_result(!why && n1 == 1, module_tests[4],
+		  "%s; token %s; refcnt %ld", why ? why : "sent",
+		  errname(tok), n1);
+
+	r = my_syscall2(__NR_delete_module, name, O_NONBLOCK);
+	kt_result(r == -EAGAIN && refcnt(name) == 1, module_tests[5],
+		  "delete_module: %s", errname(r));
+
+	if (tok >= 0)
+		close(tok);
+	n1 = refcnt_becomes(name, 0);
+	r = my_syscall2(__NR_delete_module, name, O_NONBLOCK);
+	kt_result(n1 == 0 && r == 0 && refcnt(name) < 0, module_tests[6],
+		  "refcnt %ld after close, delete_module: %s", n1, errname(r));
+
+	/* Loaded again, adopted again; then the socket goes first. */
+	r = load(ko, size);
+	c = netspec_udp_connected(tx, ADU);
+	tok = r == 0 ? netspec_customize(&c) : -1;
+	why = tok < 0 ? "no token" : send_both(tx, rx, tok, cap, port, 3);
+	n0 = refcnt(name);
+	close(tx);
+	n1 = refcnt_becomes(name, 0);
+	r = tok >= 0 ? netspec_send(tok, payload, ADU, 0) : -1;
+	kt_result(!why && n0 == 1 && n1 == 0 && r == -EPIPE &&
+		  !my_syscall2(__NR_delete_module, name, O_NONBLOCK),
+		  module_tests[7], "%s; refcnt %ld, then %ld; send %s",
+		  why ? why : "sent", n0, n1, errname(r));
+	if (tok >= 0)
+		close(tok);
+	close(cap);
+	close(rx);
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	char path[64] = "/dev/", hex[65];
@@ -239,12 +473,14 @@ int main(int argc, char **argv, char **envp)
 	const unsigned char *obj;
 	unsigned long len, body, size = 0, size2 = 0;
 	unsigned int crc = 0;
+	char modname[32] = "netspec_", foreign[32] = "netspec_";
+	int i;
 	unsigned long long t0, cold, warm;
 	int kind, ok;
 
 	environ = envp;	/* 6.1's nolibc leaves it to us */
 	name = getenv("NETSPEC_CHANNEL");
-	kt_plan(1, 6);
+	kt_plan(1, 6 + MODULE_TESTS);
 	ns_sha256_hex("abc", 3, hex);
 	kt_result(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
 		  "sha256_of_abc_is_the_standards", "%s", hex);
@@ -276,8 +512,27 @@ int main(int argc, char **argv, char **envp)
 	     ns_crc32(obj, size2) == crc;
 	kt_result(ok, "the_same_request_gets_the_same_object",
 		  "kind %d, object %lu bytes", kind, size2);
-	kt_line("# remote: a request compiled %lu ms, answered from the server's cache %lu ms, in guest time; object %lu bytes",
+	kt_line("# remote: a request compiled %lu ms, answered from the server's cache %lu ms, in guest time; artifact %lu bytes",
 		ms(cold), ms(warm), size);
+
+	/* The module's name: netspec_ and 16 hex digits of the context's hash. */
+	ns_sha256_hex("udp4 csum=partial adu=" ADU_S,
+		      strlen("udp4 csum=partial adu=" ADU_S), hex);
+	hex[16] = 0;
+	cat(modname, sizeof(modname), hex);
+	ns_sha256_hex("udp4 csum=none adu=" ADU_S,
+		      strlen("udp4 csum=none adu=" ADU_S), hex);
+	hex[16] = 0;
+	cat(foreign, sizeof(foreign), hex);
+	i = open("/proc/modules", O_RDONLY, 0);
+	if (i >= 0 && ok) {
+		close(i);
+		module_tests_run(obj, size, modname, foreign);
+	} else {
+		for (i = 0; i < MODULE_TESTS; i++)
+			kt_line("ok %d %s # SKIP %s", ++kt_done, module_tests[i],
+				ok ? "this kernel loads no modules" : "no artifact");
+	}
 
 	kind = request("00000000000000000000000000000000000000ff", "partial", &len,
 		       &body);

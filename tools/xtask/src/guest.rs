@@ -48,6 +48,10 @@ pub fn suites() -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
+/// The directory of a guest build whose files the initramfs carries under
+/// `/extra`; the harness empties it for a boot that needs none.
+pub const EXTRA_DIR: &str = "extra";
+
 /// Builds init and the selected suites for `arch` against the headers of the
 /// kernel in `build`, and packs them; returns the initramfs path.
 pub fn build(
@@ -129,6 +133,18 @@ pub fn build_programs(
     text.push_str(&format!("file /etc/netspec-suites {} 0644 0 0\n", suites_file.display()));
     for s in &selected {
         text.push_str(&format!("file /tests/{s} {} 0755 0 0\n", bin.join(s).display()));
+    }
+    // Files a suite reads, which the harness put in `out/extra` for this
+    // boot (the remote suite's module signed with a foreign key).
+    let extra = out.join(EXTRA_DIR);
+    if let Ok(dir) = std::fs::read_dir(&extra) {
+        text.push_str(&format!("dir /{EXTRA_DIR} 0755 0 0\n"));
+        let mut names: Vec<String> =
+            dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        for n in names {
+            text.push_str(&format!("file /{EXTRA_DIR}/{n} {} 0644 0 0\n", extra.join(&n).display()));
+        }
     }
     let cpio = out.join("initramfs.cpio");
     let gen = build.join("usr/gen_init_cpio");

@@ -216,6 +216,13 @@ fn run_arch(sh: &Shell, base: &Base, arch: &Arch, image: PathBuf, suites: &[Stri
     if arch.channel.is_none() {
         suites.retain(|s| s != REMOTE_SUITE);
     }
+    // The remote suite's module signed with a key the kernel does not
+    // trust, made for this build; nothing for any other boot.
+    let extra = project::guest_dir(base.name, arch.name).join(crate::guest::EXTRA_DIR);
+    let _ = std::fs::remove_dir_all(&extra);
+    if channel.is_some_and(|c| c.modules) && !args.dry_run {
+        crate::engine::foreign_module(sh, &build, &extra.join("foreign.ko"))?;
+    }
     let initrd = crate::guest::build(sh, base.name, arch, &build, &suites, args.dry_run)?;
     // The kernel hands an unknown NAME=value of its command line to init's
     // environment, and init to the suites'.
