@@ -36,8 +36,9 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EngineError> {
 /// is made for: the message size.
 pub const ADU: &str = "adu";
 
-/// The largest message size the kernel takes for a context (`IP_MAX_MTU`).
-pub const MAX_ADU: u32 = 65535;
+/// The largest message size a UDP/IPv4 context takes: `IP_MAX_MTU` less
+/// the IPv4 and UDP headers, as the kernel checks it.
+pub const MAX_ADU: u32 = 65507;
 
 /// A send context, as far as the template takes it at compile time: one
 /// value, by its name in `kernel-variants.toml`, per compile-time parameter,
@@ -82,7 +83,13 @@ impl Context {
             return err(format!("{ADU} given twice"));
         }
         match v.parse::<u32>() {
-            Ok(n) if (1..=MAX_ADU).contains(&n) && !v.starts_with('0') => Ok(Some(n)),
+            Ok(n)
+                if (1..=MAX_ADU).contains(&n)
+                    && !v.starts_with('0')
+                    && v.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Ok(Some(n))
+            }
             _ => err(format!("{ADU}={v:?}: not a size from 1 to {MAX_ADU}")),
         }
     }
@@ -153,17 +160,26 @@ pub struct ModuleInfo {
 /// A module name for the context whose hash is `context_sha256`:
 /// `netspec_` and its first 16 hex digits, well under `MODULE_NAME_LEN`.
 pub fn module_name(context_sha256: &str) -> String {
-    let n = context_sha256.len().min(16);
-    format!("netspec_{}", &context_sha256[..n])
+    format!("netspec_{}", context_sha256.get(..16).unwrap_or(context_sha256))
 }
 
 /// Whether the kernel whose `include/config/kernel.release` reads
 /// `release` (e.g. `6.12.57`) spells a symbol namespace as a string.
-pub fn string_namespace(release: &str) -> bool {
+pub fn string_namespace(release: &str) -> Result<bool, EngineError> {
     let mut it = release.trim().split(|c: char| !c.is_ascii_digit());
-    let major: u32 = it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
-    let minor: u32 = it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
-    (major, minor) >= (6, 13)
+    match (
+        it.next().and_then(|v| v.parse::<u32>().ok()),
+        it.next().and_then(|v| v.parse::<u32>().ok()),
+    ) {
+        (Some(major), Some(minor)) => Ok((major, minor) >= (6, 13)),
+        _ => err(format!("{:?} is not a kernel release", release.trim())),
+    }
+}
+
+/// The kernel source tree of a build whose command for [`OBJECT`] is `cc`:
+/// its source with the object's own path taken off.
+pub fn source_tree(cc: &CompileCommand) -> Option<&str> {
+    cc.source.strip_suffix(&OBJECT.replace(".o", ".c"))
 }
 
 /// A module for `ctx`, which must name its [`ADU`]: the template's
@@ -544,26 +560,52 @@ impl CompileCommand {
 /// On ARM without module PLTs, `-mlong-calls`: a module lies below the
 /// kernel, further from a large kernel's text than a branch reaches (the
 /// armv4 test kernel's is 37 MB away), and no PLT bounces the call.
+/// kbuild adds nothing there (since 4.x it counts on the PLTs), so a
+/// module kbuild built would not load either. This reads the build's
+/// configuration, which the server has, rather than the arch table, which
+/// it does not.
 pub fn module_cflags(config: &str) -> Vec<String> {
-    let has = |opt: &str| config.lines().any(|l| l == format!("{opt}=y"));
-    if has("CONFIG_ARM") && has("CONFIG_MODULES") && !has("CONFIG_ARM_MODULE_PLTS") {
+    if has(config, "CONFIG_ARM")
+        && has(config, "CONFIG_MODULES")
+        && !has(config, "CONFIG_ARM_MODULE_PLTS")
+    {
         vec!["-mlong-calls".to_string()]
     } else {
         Vec::new()
     }
 }
 
+fn has(config: &str, opt: &str) -> bool {
+    config.lines().any(|l| l.strip_prefix(opt) == Some("=y"))
+}
+
+/// Why the engine cannot make a module the kernel of `config` would load,
+/// if it cannot: options under which kbuild treats a module differently
+/// from a built-in object in ways the engine does not repeat.
+pub fn modules_unsupported(config: &str) -> Option<&'static str> {
+    [
+        ("CONFIG_MODVERSIONS", "symbol versions (__versions) are not generated"),
+        ("CONFIG_X86_KERNEL_IBT", "objtool's --link pass over the module is not run"),
+        ("CONFIG_LTO_CLANG", "objtool's --link pass over the module is not run"),
+    ]
+    .into_iter()
+    .find(|(opt, _)| has(config, opt))
+    .map(|(_, why)| why)
+}
+
 /// The object vmlinux is linked from, whose link command gives the
-/// linker and the flags kbuild links every module with.
+/// linker and `KBUILD_LDFLAGS`.
 pub const VMLINUX_O: &str = "vmlinux.o";
 
-/// How kbuild links and signs a module of one kernel build.
+/// How kbuild links a module of one kernel build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkCommand {
     /// The linker, e.g. `ld` or `arm-linux-gnueabi-ld`.
     pub linker: String,
     /// `KBUILD_LDFLAGS`: the flags before `-r` in the link of vmlinux.o.
     pub flags: Vec<String>,
+    /// `KBUILD_LDFLAGS_MODULE`, as [`Self::for_modules_of`] finds it.
+    pub module_flags: Vec<String>,
 }
 
 impl LinkCommand {
@@ -584,42 +626,80 @@ impl LinkCommand {
         let mut flags = Vec::new();
         for w in it {
             if w == "-r" {
-                return Ok(LinkCommand { linker, flags });
+                return Ok(LinkCommand {
+                    linker,
+                    flags,
+                    module_flags: vec!["--build-id=sha1".into()],
+                });
             }
             flags.push(w);
         }
         err(format!("the command for {VMLINUX_O} is not a relocatable link (-r)"))
     }
 
+    /// The link of a module of the kernel whose top-level `Makefile` (of its
+    /// source tree) and `.config` are given: `KBUILD_LDFLAGS_MODULE`, which
+    /// vmlinux.o's link does not show. Linux 6.15 and later add
+    /// `--force-group-allocation` (for KASAN's outlined checks); big-endian
+    /// ARM adds `--be8`.
+    pub fn for_modules_of(mut self, makefile: &str, config: &str) -> LinkCommand {
+        if makefile
+            .lines()
+            .any(|l| l.starts_with("KBUILD_LDFLAGS_MODULE") && l.contains("--force-group-allocation"))
+        {
+            self.module_flags.push("--force-group-allocation".into());
+        }
+        if has(config, "CONFIG_CPU_ENDIAN_BE8") {
+            self.module_flags.push("--be8".into());
+        }
+        self
+    }
+
     /// Arguments (after the linker) that link the object `obj` into the
     /// module `ko`, as scripts/Makefile.modfinal does (`KBUILD_LDFLAGS`,
-    /// a build id, scripts/module.lds).
+    /// `KBUILD_LDFLAGS_MODULE`, scripts/module.lds).
     pub fn module_args(&self, obj: &str, ko: &str) -> Vec<String> {
         let mut a = self.flags.clone();
-        a.extend(
-            ["-r", "--build-id=sha1", "-T", "scripts/module.lds", "-o", ko, obj].map(String::from),
-        );
+        a.push("-r".into());
+        a.extend(self.module_flags.iter().cloned());
+        a.extend(["-T", "scripts/module.lds", "-o", ko, obj].map(String::from));
         a
     }
 }
 
-/// The hash a kernel build signs modules with: `CONFIG_MODULE_SIG_HASH`
-/// of its `.config`, or None where it does not sign them.
-pub fn module_sig_hash(config: &str) -> Option<String> {
-    if !config.lines().any(|l| l == "CONFIG_MODULE_SIG=y") {
-        return None;
+/// How a kernel build signs modules: the hash and the key file of its
+/// `.config` (`CONFIG_MODULE_SIG_HASH`, `CONFIG_MODULE_SIG_KEY`, relative
+/// to the build directory unless absolute), or None where it does not sign
+/// them.
+pub fn module_sig(config: &str) -> Result<Option<(String, String)>, EngineError> {
+    if !has(config, "CONFIG_MODULE_SIG") {
+        return Ok(None);
     }
-    config.lines().find_map(|l| {
-        let v = l.strip_prefix("CONFIG_MODULE_SIG_HASH=\"")?.strip_suffix('"')?;
-        (!v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-            .then(|| v.to_string())
-    })
+    let value = |opt: &str| {
+        config.lines().find_map(|l| {
+            l.strip_prefix(opt)?
+                .strip_prefix("=\"")?
+                .strip_suffix('"')
+                .map(str::to_string)
+        })
+    };
+    let hash = value("CONFIG_MODULE_SIG_HASH")
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .ok_or_else(|| EngineError("CONFIG_MODULE_SIG without a usable CONFIG_MODULE_SIG_HASH".into()))?;
+    let key = value("CONFIG_MODULE_SIG_KEY")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| EngineError("CONFIG_MODULE_SIG without CONFIG_MODULE_SIG_KEY".into()))?;
+    if key.starts_with("pkcs11:") {
+        return err(format!("the signing key {key:?} is a PKCS#11 URI, which the engine does not take"));
+    }
+    Ok(Some((hash, key)))
 }
 
 /// Arguments (after `scripts/sign-file`) that sign the module `ko` in
-/// place with the build's own key, as `make modules_sign` would.
-pub fn sign_args(hash: &str, ko: &str) -> Vec<String> {
-    [hash, "certs/signing_key.pem", "certs/signing_key.x509", ko]
+/// place with `key` and the certificate kbuild makes from it, as
+/// `make modules_sign` would.
+pub fn sign_args(hash: &str, key: &str, ko: &str) -> Vec<String> {
+    [hash, key, "certs/signing_key.x509", ko]
         .map(String::from)
         .to_vec()
 }

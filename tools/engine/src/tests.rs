@@ -58,11 +58,16 @@ fn spells_the_namespace_as_the_kernel_does() {
     };
     let text = generate_module(&udp4(), &c, &m).unwrap();
     assert!(text.contains("MODULE_IMPORT_NS(\"NETSPEC\");"), "{text}");
-    assert!(string_namespace("6.13.0"));
-    assert!(string_namespace("7.3.1-netspec"));
-    assert!(!string_namespace("6.12.57"));
-    assert!(!string_namespace("6.1.158\n"));
+    assert_eq!(string_namespace("6.13.0"), Ok(true));
+    assert_eq!(string_namespace("7.3.1-netspec"), Ok(true));
+    assert_eq!(string_namespace("6.12.57"), Ok(false));
+    assert_eq!(string_namespace("6.1.158\n"), Ok(false));
+    assert_eq!(
+        string_namespace("vmlinux").unwrap_err().0,
+        "\"vmlinux\" is not a kernel release"
+    );
     assert_eq!(module_name(&"ab".repeat(32)), "netspec_abababababababab");
+    assert_eq!(module_name("é"), "netspec_é");
     let bad = ModuleInfo {
         name: "a-b".into(),
         ..module()
@@ -79,15 +84,19 @@ fn refuses_contexts_the_template_does_not_take() {
     check_generate(&[("adu", "64")], Err("no value for parameter \"csum\" of path udp4"));
     check_generate(
         &[("csum", "none"), ("adu", "0")],
-        Err("adu=\"0\": not a size from 1 to 65535"),
+        Err("adu=\"0\": not a size from 1 to 65507"),
     );
     check_generate(
         &[("csum", "none"), ("adu", "065")],
-        Err("adu=\"065\": not a size from 1 to 65535"),
+        Err("adu=\"065\": not a size from 1 to 65507"),
     );
     check_generate(
-        &[("csum", "none"), ("adu", "65536")],
-        Err("adu=\"65536\": not a size from 1 to 65535"),
+        &[("csum", "none"), ("adu", "65508")],
+        Err("adu=\"65508\": not a size from 1 to 65507"),
+    );
+    check_generate(
+        &[("csum", "none"), ("adu", "+64")],
+        Err("adu=\"+64\": not a size from 1 to 65507"),
     );
     check_generate(
         &[("csum", "none"), ("adu", "1"), ("adu", "2")],
@@ -305,6 +314,13 @@ fn reads_the_link_of_vmlinux_o_and_links_a_module_as_modfinal() {
     )
     .unwrap();
     assert_eq!((arm.linker.as_str(), arm.flags.as_slice()), ("arm-linux-gnueabi-ld", &["-EL".to_string()][..]));
+    // What 7.3's Makefile adds to a module's link, and big-endian ARM's.
+    let m = l.clone().for_modules_of(
+        "KBUILD_LDFLAGS_MODULE += $(call ld-option,--force-group-allocation)\n",
+        "CONFIG_CPU_ENDIAN_BE8=y\n",
+    );
+    assert_eq!(m.module_flags, ["--build-id=sha1", "--force-group-allocation", "--be8"]);
+    assert_eq!(l.clone().for_modules_of("", "").module_flags, ["--build-id=sha1"]);
     assert_eq!(
         LinkCommand::from_cmd_file("savedcmd_vmlinux := ld -o vmlinux").unwrap_err().0,
         "no command for vmlinux.o in its .cmd file"
@@ -317,17 +333,36 @@ fn reads_the_link_of_vmlinux_o_and_links_a_module_as_modfinal() {
 
 #[test]
 fn signs_only_where_the_kernel_checks_signatures() {
-    let on = "CONFIG_MODULES=y\nCONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_HASH=\"sha256\"\n";
-    assert_eq!(module_sig_hash(on).as_deref(), Some("sha256"));
-    assert_eq!(module_sig_hash("CONFIG_MODULES=y\n# CONFIG_MODULE_SIG is not set\n"), None);
+    let on = "CONFIG_MODULES=y\nCONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_HASH=\"sha256\"\n\
+              CONFIG_MODULE_SIG_KEY=\"certs/signing_key.pem\"\n";
     assert_eq!(
-        module_sig_hash("CONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_HASH=\"sha256; rm\"\n"),
-        None
+        module_sig(on),
+        Ok(Some(("sha256".into(), "certs/signing_key.pem".into())))
+    );
+    assert_eq!(module_sig("CONFIG_MODULES=y\n# CONFIG_MODULE_SIG is not set\n"), Ok(None));
+    assert_eq!(
+        module_sig("CONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_HASH=\"sha256; rm\"\n")
+            .unwrap_err()
+            .0,
+        "CONFIG_MODULE_SIG without a usable CONFIG_MODULE_SIG_HASH"
     );
     assert_eq!(
-        sign_args("sha256", "a.ko"),
+        module_sig("CONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_HASH=\"sha256\"\nCONFIG_MODULE_SIG_KEY=\"pkcs11:token=x\"\n")
+            .unwrap_err()
+            .0,
+        "the signing key \"pkcs11:token=x\" is a PKCS#11 URI, which the engine does not take"
+    );
+    assert_eq!(
+        sign_args("sha256", "certs/signing_key.pem", "a.ko"),
         ["sha256", "certs/signing_key.pem", "certs/signing_key.x509", "a.ko"]
     );
+    assert_eq!(modules_unsupported(on), None);
+    assert_eq!(
+        modules_unsupported("CONFIG_MODVERSIONS=y\n"),
+        Some("symbol versions (__versions) are not generated")
+    );
+    // A prefix of another option is not the option.
+    assert_eq!(modules_unsupported("CONFIG_MODVERSIONS_X=y\n"), None);
 }
 
 #[test]
@@ -339,6 +374,7 @@ fn arm_modules_without_plts_call_far() {
     let c = CompileCommand::from_cmd_file(&testdata("armv4-6.1.cmd"), "net/netspec/udp4.o")
         .unwrap()
         .for_modules_of(arm);
+    assert!(source_tree(&c).is_some_and(|t| t.ends_with('/') && !t.contains("net/netspec")));
     let (a, b) = (c.compile_args("gen.c", "gen.o"), c.pch_build_args("pch.h", "pch.h.gch"));
     assert!(a.contains(&"-mlong-calls".to_string()) && b.contains(&"-mlong-calls".to_string()));
 }

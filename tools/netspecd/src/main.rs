@@ -56,8 +56,9 @@ struct Kernel {
     /// How a module is linked, where the kernel loads modules; else the
     /// artifact is the compiled object.
     link: Option<engine::LinkCommand>,
-    /// The hash modules are signed with, where the kernel signs them.
-    sig_hash: Option<String>,
+    /// The hash and key modules are signed with, where the kernel checks
+    /// signatures.
+    sig: Option<(String, String)>,
     string_namespace: bool,
 }
 
@@ -119,11 +120,23 @@ fn prepare(dir: &Path, work: &Path, spec: &variants::Spec) -> anyhow::Result<Ker
         dir.display(),
         t.elapsed().as_millis()
     );
+    let e = |e: engine::EngineError| anyhow::anyhow!("{}: {e}", dir.display());
     let link = if config.lines().any(|l| l == "CONFIG_MODULES=y") {
+        if let Some(why) = engine::modules_unsupported(&config) {
+            bail!("{}: cannot make modules this kernel loads: {why}", dir.display());
+        }
+        for f in ["scripts/module.lds", "scripts/sign-file"] {
+            if !dir.join(f).exists() {
+                bail!("{} has no {f}: build it with `make modules_prepare`", dir.display());
+            }
+        }
         let f = dir.join(engine::cmd_file(engine::VMLINUX_O));
         let text =
             std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
-        Some(engine::LinkCommand::from_cmd_file(&text).map_err(|e| anyhow::anyhow!("{e}"))?)
+        let tree = engine::source_tree(&cc).context("the object's source is not in a kernel tree")?;
+        let makefile = std::fs::read_to_string(Path::new(tree).join("Makefile"))
+            .with_context(|| format!("reading {tree}Makefile"))?;
+        Some(engine::LinkCommand::from_cmd_file(&text).map_err(e)?.for_modules_of(&makefile, &config))
     } else {
         None
     };
@@ -135,9 +148,9 @@ fn prepare(dir: &Path, work: &Path, spec: &variants::Spec) -> anyhow::Result<Ker
         cc,
         work,
         pch_h,
-        sig_hash: engine::module_sig_hash(&config),
+        sig: engine::module_sig(&config).map_err(e)?,
         link,
-        string_namespace: engine::string_namespace(&release),
+        string_namespace: engine::string_namespace(&release).map_err(e)?,
     })
 }
 
@@ -292,7 +305,7 @@ fn answer(
         eprintln!("netspecd: {canonical}: {e:#}");
         Refusal {
             code: "EIO",
-            msg: "the compile failed; see the server's log".into(),
+            msg: "the build (compile, link or signature) failed; see the server's log".into(),
         }
     })?;
     // With its binding (under 300 bytes), what a device takes.
@@ -300,7 +313,7 @@ fn answer(
         return Err(Refusal {
             code: "E2BIG",
             msg: format!(
-                "an object of {} bytes, over the channel's limit",
+                "an artifact of {} bytes, over the channel's limit",
                 object.len()
             ),
         });
@@ -318,27 +331,36 @@ fn answer(
     Ok((binding, object))
 }
 
+/// The artifact for the unit `source`: built in files under the kernel's
+/// work directory, which are removed, whatever happened, once it is read
+/// (the cache keeps the artifact; a device must not fill the disk).
 fn compile(k: &Kernel, hash: &str, source: &str) -> anyhow::Result<Vec<u8>> {
-    let c = k.work.join(format!("{hash}.c"));
-    let o = k.work.join(format!("{hash}.o"));
-    std::fs::write(&c, source)?;
-    let args = k.cc.pch_compile_args(&s(&k.pch_h), &s(&c), &s(&o));
+    let files = ["c", "o", "ko"].map(|x| k.work.join(format!("{hash}.{x}")));
+    let r = build(k, &files, source);
+    for f in &files {
+        let _ = std::fs::remove_file(f);
+    }
+    r
+}
+
+fn build(k: &Kernel, [c, o, ko]: &[PathBuf; 3], source: &str) -> anyhow::Result<Vec<u8>> {
+    std::fs::write(c, source)?;
+    let args = k.cc.pch_compile_args(&s(&k.pch_h), &s(c), &s(o));
     run(Command::new(&k.cc.compiler).args(&args).current_dir(&k.dir))?;
-    if let Some(post) = k.cc.post_args(&s(&o)) {
+    if let Some(post) = k.cc.post_args(&s(o)) {
         let (tool, rest) = post.split_first().context("empty post-compile command")?;
         run(Command::new(tool).args(rest).current_dir(&k.dir))?;
     }
     let Some(link) = &k.link else {
-        return Ok(std::fs::read(&o)?);
+        return Ok(std::fs::read(o)?);
     };
-    let ko = k.work.join(format!("{hash}.ko"));
     run(Command::new(&link.linker)
-        .args(link.module_args(&s(&o), &s(&ko)))
+        .args(link.module_args(&s(o), &s(ko)))
         .current_dir(&k.dir))?;
-    if let Some(hash) = &k.sig_hash {
+    if let Some((hash, key)) = &k.sig {
         run(Command::new(k.dir.join("scripts/sign-file"))
-            .args(engine::sign_args(hash, &s(&ko)))
+            .args(engine::sign_args(hash, key, &s(ko)))
             .current_dir(&k.dir))?;
     }
-    Ok(std::fs::read(&ko)?)
+    Ok(std::fs::read(ko)?)
 }

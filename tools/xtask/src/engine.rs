@@ -116,13 +116,8 @@ fn run_one(
     let cc = engine::CompileCommand::from_cmd_file(&text, OBJECT)
         .stage(Stage::Build)?
         .for_modules_of(&config);
-    let release = std::fs::read_to_string(build.join("include/config/kernel.release"))
-        .unwrap_or_default();
     let canonical = ctx.canonical(path).stage(Stage::Usage)?;
-    let module = engine::ModuleInfo {
-        name: engine::module_name(&netspecd::context_sha256(&canonical)),
-        string_namespace: engine::string_namespace(&release),
-    };
+    let module = module_info(build.as_path(), &canonical)?;
     let source = engine::generate_module(path, ctx, &module).stage(Stage::Usage)?;
     let source = source.as_str();
 
@@ -225,7 +220,7 @@ fn run_one(
         None => None,
     };
 
-    let linked = link_and_sign(&sh, &build, &work, &obj_pch, args.runs)?;
+    let linked = link_and_sign(&sh, &build, &cc, &work, &obj_pch, args.runs)?;
 
     let nm = nm_tool(&cc.compiler);
     let name = engine::function_name(path);
@@ -365,6 +360,7 @@ struct Linked {
 fn link_and_sign(
     sh: &Shell,
     build: &Path,
+    cc: &engine::CompileCommand,
     work: &Path,
     obj: &Path,
     runs: usize,
@@ -373,8 +369,7 @@ fn link_and_sign(
     if !config.lines().any(|l| l == "CONFIG_MODULES=y") {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(build.join(engine::cmd_file(engine::VMLINUX_O)))?;
-    let ld = engine::LinkCommand::from_cmd_file(&text).stage(Stage::Build)?;
+    let ld = module_link(build, cc, &config)?;
     let s = |p: &Path| p.display().to_string();
     let ko = work.join("gen.ko");
     let linker = &ld.linker;
@@ -386,10 +381,10 @@ fn link_and_sign(
         .context("linking the generated module")
         .stage(Stage::Build)?;
     let unsigned = std::fs::read(&ko)?;
-    let sign = match engine::module_sig_hash(&config) {
-        Some(hash) => {
+    let sign = match engine::module_sig(&config).stage(Stage::Build)? {
+        Some((hash, key)) => {
             let tool = build.join("scripts/sign-file");
-            let a = engine::sign_args(&hash, &s(&ko));
+            let a = engine::sign_args(&hash, &key, &s(&ko));
             let t = time(runs, || {
                 std::fs::write(&ko, &unsigned)?;
                 let a = &a;
@@ -708,7 +703,7 @@ fn text_size(sh: &Shell, nm: &str, obj: &PathBuf, name: &str) -> anyhow::Result<
 /// Nothing is written for a build that does not sign modules.
 pub(crate) fn foreign_module(sh: &Shell, build: &Path, out: &Path) -> anyhow::Result<()> {
     let config = std::fs::read_to_string(build.join(".config"))?;
-    let Some(hash) = engine::module_sig_hash(&config) else {
+    let Some((hash, _)) = engine::module_sig(&config)? else {
         return Ok(());
     };
     let spec = crate::gen::load_variants()?;
@@ -717,16 +712,11 @@ pub(crate) fn foreign_module(sh: &Shell, build: &Path, out: &Path) -> anyhow::Re
         path: "udp4".into(),
         values: vec![("csum".into(), "none".into()), (engine::ADU.into(), "64".into())],
     };
-    let release = std::fs::read_to_string(build.join("include/config/kernel.release"))?;
-    let module = engine::ModuleInfo {
-        name: engine::module_name(&netspecd::context_sha256(&ctx.canonical(path)?)),
-        string_namespace: engine::string_namespace(&release),
-    };
+    let module = module_info(build, &ctx.canonical(path)?)?;
     let source = engine::generate_module(path, &ctx, &module)?;
     let text = std::fs::read_to_string(build.join(engine::cmd_file(OBJECT)))?;
     let cc = engine::CompileCommand::from_cmd_file(&text, OBJECT)?.for_modules_of(&config);
-    let text = std::fs::read_to_string(build.join(engine::cmd_file(engine::VMLINUX_O)))?;
-    let ld = engine::LinkCommand::from_cmd_file(&text)?;
+    let ld = module_link(build, &cc, &config)?;
 
     let dir = out.parent().context("no directory")?;
     std::fs::create_dir_all(dir)?;
@@ -764,4 +754,30 @@ pub(crate) fn foreign_module(sh: &Shell, build: &Path, out: &Path) -> anyhow::Re
     let tool = build.join("scripts/sign-file");
     cmd!(sh, "{tool} {hash} {key} {key} {out}").quiet().run().context("signing the foreign module")?;
     Ok(())
+}
+
+/// The module name and namespace spelling for the context `canonical` on
+/// the kernel build `build`.
+fn module_info(build: &Path, canonical: &str) -> anyhow::Result<engine::ModuleInfo> {
+    let f = build.join("include/config/kernel.release");
+    let release = std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+    Ok(engine::ModuleInfo {
+        name: engine::module_name(&netspecd::context_sha256(canonical)),
+        string_namespace: engine::string_namespace(&release).stage(Stage::Build)?,
+    })
+}
+
+/// How `build` links a module: vmlinux.o's link, and what the source
+/// tree's Makefile and `config` add for a module.
+fn module_link(
+    build: &Path,
+    cc: &engine::CompileCommand,
+    config: &str,
+) -> anyhow::Result<engine::LinkCommand> {
+    let f = build.join(engine::cmd_file(engine::VMLINUX_O));
+    let text = std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+    let tree = engine::source_tree(cc).context("the object's source is not in a kernel tree")?;
+    let makefile = std::fs::read_to_string(Path::new(tree).join("Makefile"))
+        .with_context(|| format!("reading {tree}Makefile"))?;
+    Ok(engine::LinkCommand::from_cmd_file(&text).stage(Stage::Build)?.for_modules_of(&makefile, config))
 }

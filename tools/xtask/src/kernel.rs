@@ -177,7 +177,7 @@ pub fn build_with(
     let target = arch.image_target;
     // A kernel that loads generated modules also needs what linking one
     // takes: scripts/module.lds (kbuild's modules_prepare).
-    let modules = frags.iter().any(|f| f.ends_with("signed-modules.config"));
+    let modules = profile == Profile::Test && arch.channel.is_some_and(|c| c.modules);
     let targets: &[&str] = if modules { &[target, "modules_prepare"] } else { &[target] };
     let started = std::time::Instant::now();
     run_or_print(dry_run, make(sh, arch, &out, &jobs).args(targets))
