@@ -375,7 +375,7 @@ static const char *const module_tests[MODULE_TESTS] = {
 	"a_token_adopts_it_and_sends_what_send_sends",
 	"a_module_in_use_cannot_be_removed",
 	"closing_the_token_releases_the_module",
-	"closing_the_socket_releases_the_module",
+	"closing_the_socket_releases_it_and_it_unloads",
 };
 
 /*
@@ -384,7 +384,7 @@ static const char *const module_tests[MODULE_TESTS] = {
  * @foreign, which the harness made), loaded signed, adopted by a token of
  * that context on lo (whose device sums the datagram: csum=partial), held
  * while the token is open and released when it closes, or when the socket
- * does (the token then sends nothing: EPIPE).
+ * does (the token then sends nothing: EPIPE), and then unloaded.
  */
 static void module_tests_run(const unsigned char *ko, unsigned long size,
 			     const char *name, const char *foreign)
@@ -393,27 +393,40 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 	unsigned long body = unsigned_len(ko, size);
 	unsigned short port = 0;
 	struct netspec_customize c;
+	struct netspec_info info;
 	unsigned long long t0;
 	const char *why;
 	long r, tok, n0, n1;
 	int rx, tx, cap;
 
+	/*
+	 * The kernel gives EKEYREJECTED for each refusal below, whatever its
+	 * reason, so each test first makes sure that its module differs from
+	 * the good one in that reason only: here, the artifact is signed and
+	 * this is it without its signature.
+	 */
 	r = body ? load(ko, body) : -ENODATA;
 	kt_result(r == -EKEYREJECTED && refcnt(name) < 0, module_tests[0],
 		  "%lu of %lu bytes: %s", body, size, errname(r));
 
-	/* One byte of the module's text changed: its digest no longer matches. */
+	/* One byte of the module's text changed, its signature kept: the
+	 * digest no longer matches.
+	 */
 	memcpy(copy, ko, size);
 	copy[body / 2] ^= 0x01;
-	r = load(copy, size);
+	r = body ? load(copy, size) : -ENODATA;
 	kt_result(r == -EKEYREJECTED && refcnt(name) < 0, module_tests[1],
 		  "%s", errname(r));
 
-	/* Made by the harness for this kernel, signed with a key of its own. */
-	r = read_file("/extra/foreign.ko", copy, sizeof(copy));
-	n0 = r;
-	if (r > 0)
-		r = load(copy, r);
+	/* Made by the harness for this kernel, whole and signed, with a key
+	 * of its own.
+	 */
+	n0 = read_file("/extra/foreign.ko", copy, sizeof(copy));
+	if (n0 <= 0 || (unsigned long)n0 == sizeof(copy) ||
+	    !unsigned_len(copy, n0))
+		r = -ENODATA;
+	else
+		r = load(copy, n0);
 	kt_result(r == -EKEYREJECTED && refcnt(foreign) < 0, module_tests[2],
 		  "/extra/foreign.ko, %ld bytes: %s", n0, errname(r));
 
@@ -437,9 +450,18 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 	n1 = refcnt(name);
 	if (!why)
 		why = send_both(tx, rx, tok, cap, port, 2);
+	/* Both sent by the module's function, neither handed to the generic
+	 * path: the refcount shows the adoption, the counters the sends.
+	 */
+	info = netspec_info_of(tok);
+	if (!why && (info.path != NETSPEC_PATH_UDP4 || info.sends != 2 ||
+		     info.fallbacks))
+		why = "not both sent on the specialized path";
 	kt_result(!why && n1 == 1, module_tests[4],
-		  "%s; token %s; refcnt %ld", why ? why : "sent",
-		  errname(tok), n1);
+		  "%s; token %s; refcnt %ld; sends %llu, fallbacks %llu",
+		  why ? why : "sent", errname(tok), n1,
+		  (unsigned long long)info.sends,
+		  (unsigned long long)info.fallbacks);
 
 	r = my_syscall2(__NR_delete_module, name, O_NONBLOCK);
 	kt_result(r == -EAGAIN && refcnt(name) == 1, module_tests[5],
@@ -448,21 +470,26 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 	if (tok >= 0)
 		close(tok);
 	n1 = refcnt_becomes(name, 0);
-	r = my_syscall2(__NR_delete_module, name, O_NONBLOCK);
-	kt_result(n1 == 0 && r == 0 && refcnt(name) < 0, module_tests[6],
-		  "refcnt %ld after close, delete_module: %s", n1, errname(r));
+	kt_result(n1 == 0, module_tests[6], "refcnt %ld after close", n1);
 
-	/* Loaded again, adopted again; then the socket goes first. */
-	r = load(ko, size);
+	/*
+	 * Adopted again by a new token; then the socket goes first.  The
+	 * module stays loaded in between: on ARM without KASAN_VMALLOC the
+	 * kernel never clears the KASAN shadow of freed module memory, so a
+	 * module loaded again where the last one lay finds its globals'
+	 * redzones poisoned (a report in load_module()'s memset, seen on
+	 * armv4 6.12).  One load a boot keeps this suite clear of that.
+	 */
 	c = netspec_udp_connected(tx, ADU);
-	tok = r == 0 ? netspec_customize(&c) : -1;
+	tok = netspec_customize(&c);
 	why = tok < 0 ? "no token" : send_both(tx, rx, tok, cap, port, 3);
 	n0 = refcnt(name);
 	close(tx);
 	n1 = refcnt_becomes(name, 0);
 	r = tok >= 0 ? netspec_send(tok, payload, ADU, 0) : -1;
 	kt_result(!why && n0 == 1 && n1 == 0 && r == -EPIPE &&
-		  !my_syscall2(__NR_delete_module, name, O_NONBLOCK),
+		  !my_syscall2(__NR_delete_module, name, O_NONBLOCK) &&
+		  refcnt(name) < 0,
 		  module_tests[7], "%s; refcnt %ld, then %ld; send %s",
 		  why ? why : "sent", n0, n1, errname(r));
 	if (tok >= 0)
@@ -530,8 +557,9 @@ int main(int argc, char **argv, char **envp)
 	hex[16] = 0;
 	cat(foreign, sizeof(foreign), hex);
 	i = open("/proc/modules", O_RDONLY, 0);
-	if (i >= 0 && ok) {
+	if (i >= 0)
 		close(i);
+	if (i >= 0 && ok) {
 		module_tests_run(obj, size, modname, foreign);
 	} else {
 		for (i = 0; i < MODULE_TESTS; i++)
