@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-	build-essential bc bison flex libssl-dev libelf-dev cpio kmod rsync git perl python3 xz-utils patch
+	build-essential bc bison flex libssl-dev openssl libelf-dev cpio kmod rsync git perl python3 xz-utils patch
 	gcc-arm-linux-gnueabi gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
 	libclang-dev nix-bin debootstrap python3-ply python3-git python3-pip
 	qemu-system-arm qemu-system-x86 qemu-system-misc
