@@ -566,13 +566,18 @@ impl CompileCommand {
 /// it does not.
 pub fn module_cflags(config: &str) -> Vec<String> {
     if has(config, "CONFIG_ARM")
-        && has(config, "CONFIG_MODULES")
+        && loads_modules(config)
         && !has(config, "CONFIG_ARM_MODULE_PLTS")
     {
         vec!["-mlong-calls".to_string()]
     } else {
         Vec::new()
     }
+}
+
+/// Whether the kernel of `config` loads modules (`CONFIG_MODULES`).
+pub fn loads_modules(config: &str) -> bool {
+    has(config, "CONFIG_MODULES")
 }
 
 fn has(config: &str, opt: &str) -> bool {

@@ -121,7 +121,7 @@ fn prepare(dir: &Path, work: &Path, spec: &variants::Spec) -> anyhow::Result<Ker
         t.elapsed().as_millis()
     );
     let e = |e: engine::EngineError| anyhow::anyhow!("{}: {e}", dir.display());
-    let link = if config.lines().any(|l| l == "CONFIG_MODULES=y") {
+    let link = if engine::loads_modules(&config) {
         if let Some(why) = engine::modules_unsupported(&config) {
             bail!("{}: cannot make modules this kernel loads: {why}", dir.display());
         }

@@ -220,7 +220,7 @@ fn run_one(
         None => None,
     };
 
-    let linked = link_and_sign(&sh, &build, &cc, &work, &obj_pch, args.runs)?;
+    let linked = link_and_sign(&sh, &build, &config, &cc, &work, &obj_pch, args.runs)?;
 
     let nm = nm_tool(&cc.compiler);
     let name = engine::function_name(path);
@@ -354,22 +354,22 @@ struct Linked {
     size: u64,
 }
 
-/// Where `build` loads modules: links `obj` into a module as kbuild does and
-/// signs it with the build's key (each timed, the median of `runs`), and
-/// checks that the signature is there.
+/// Where `build` (whose `.config` is `config`) loads modules: links `obj`
+/// into a module as kbuild does and signs it with the build's key (each
+/// timed, the median of `runs`), and checks that the signature is there.
 fn link_and_sign(
     sh: &Shell,
     build: &Path,
+    config: &str,
     cc: &engine::CompileCommand,
     work: &Path,
     obj: &Path,
     runs: usize,
 ) -> anyhow::Result<Option<Linked>> {
-    let config = std::fs::read_to_string(build.join(".config"))?;
-    if !config.lines().any(|l| l == "CONFIG_MODULES=y") {
+    if !engine::loads_modules(config) {
         return Ok(None);
     }
-    let ld = module_link(build, cc, &config)?;
+    let ld = module_link(build, cc, config)?;
     let s = |p: &Path| p.display().to_string();
     let ko = work.join("gen.ko");
     let linker = &ld.linker;
@@ -381,7 +381,7 @@ fn link_and_sign(
         .context("linking the generated module")
         .stage(Stage::Build)?;
     let unsigned = std::fs::read(&ko)?;
-    let sign = match engine::module_sig(&config).stage(Stage::Build)? {
+    let sign = match engine::module_sig(config).stage(Stage::Build)? {
         Some((hash, key)) => {
             let tool = build.join("scripts/sign-file");
             let a = engine::sign_args(&hash, &key, &s(&ko));
