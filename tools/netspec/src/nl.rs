@@ -35,6 +35,10 @@ pub struct Stats {
     pub versions: u32,
     /// The bound on them, sysctl `net.netspec.max_versions`.
     pub max_versions: u32,
+    /// Requests for code made for an instance's context that reached a
+    /// listener of the family's `code` group (an agent); `None` from a
+    /// kernel whose family has no such requests.
+    pub code_requests: Option<u64>,
 }
 
 /// The instances of the caller's network namespace that the caller may see:
@@ -402,6 +406,10 @@ fn stats_from(attrs: &Attrs) -> Result<Stats, String> {
         evictions: uint_attr(attrs, NETSPEC_A_STATS_EVICTIONS)?,
         versions: u32_attr(attrs, NETSPEC_A_STATS_VERSIONS)?,
         max_versions: u32_attr(attrs, NETSPEC_A_STATS_MAX_VERSIONS)?,
+        code_requests: match attr(attrs, NETSPEC_A_STATS_CODE_REQUESTS) {
+            Some(v) => Some(uint(v)?),
+            None => None,
+        },
     })
 }
 
@@ -553,10 +561,22 @@ mod tests {
             ],
         ))
         .unwrap();
-        assert_eq!(
-            stats_from(&attrs).unwrap(),
-            Stats { hits: 5, misses: 6, evictions: 7, versions: 8, max_versions: 256 }
-        );
+        let mut want = Stats { hits: 5, misses: 6, evictions: 7, versions: 8, max_versions: 256, code_requests: None };
+        assert_eq!(stats_from(&attrs).unwrap(), want);
+        let with = genl_attrs(&payload(
+            NETSPEC_CMD_STATS_GET,
+            &[
+                (NETSPEC_A_STATS_HITS, 5u64.to_ne_bytes().to_vec()),
+                (NETSPEC_A_STATS_MISSES, 6u64.to_ne_bytes().to_vec()),
+                (NETSPEC_A_STATS_EVICTIONS, 7u64.to_ne_bytes().to_vec()),
+                (NETSPEC_A_STATS_VERSIONS, 8u32.to_ne_bytes().to_vec()),
+                (NETSPEC_A_STATS_MAX_VERSIONS, 256u32.to_ne_bytes().to_vec()),
+                (NETSPEC_A_STATS_CODE_REQUESTS, 3u64.to_ne_bytes().to_vec()),
+            ],
+        ))
+        .unwrap();
+        want.code_requests = Some(3);
+        assert_eq!(stats_from(&with).unwrap(), want);
     }
 
     #[test]
