@@ -32,7 +32,7 @@ struct netspec_nl_inst {
 
 /* The code manager's counters of the caller's namespace. */
 struct netspec_nl_stats {
-	unsigned long long hits, misses, evictions;
+	unsigned long long hits, misses, evictions, code_requests;
 	unsigned int versions, max_versions;
 };
 
@@ -143,6 +143,45 @@ static __attribute__((unused)) int genl_family(int fd)
 	if (h->nlmsg_type == NLMSG_ERROR)
 		return ((struct nlmsgerr *)NLMSG_DATA(h))->error ?: -EIO;
 	return genl_u16(h, CTRL_ATTR_FAMILY_ID) ?: -ENOENT;
+}
+
+/*
+ * The number of the netspec family's multicast group @name, from the reply
+ * to genl_family() still in genl_buf, or -ENOENT.
+ */
+static __attribute__((unused)) int genl_mcast_group(const char *name)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)genl_buf;
+	struct nlattr *grps = genl_attr(h, CTRL_ATTR_MCAST_GROUPS), *g;
+	int rem, n = strlen(name) + 1;
+
+	if (!grps)
+		return -ENOENT;
+	rem = grps->nla_len - NLA_HDRLEN;
+	g = (struct nlattr *)((char *)grps + NLA_HDRLEN);
+	while (rem >= NLA_HDRLEN && g->nla_len >= NLA_HDRLEN &&
+	       g->nla_len <= rem) {
+		struct nlattr *a = (struct nlattr *)((char *)g + NLA_HDRLEN);
+		int r = g->nla_len - NLA_HDRLEN, id = -ENOENT, match = 0;
+
+		while (r >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+		       a->nla_len <= r) {
+			if ((a->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_MCAST_GRP_NAME &&
+			    a->nla_len == NLA_HDRLEN + n &&
+			    !memcmp((char *)a + NLA_HDRLEN, name, n))
+				match = 1;
+			if ((a->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_MCAST_GRP_ID &&
+			    a->nla_len >= NLA_HDRLEN + 4)
+				memcpy(&id, (char *)a + NLA_HDRLEN, 4);
+			r -= NLA_ALIGN(a->nla_len);
+			a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+		}
+		if (match)
+			return id;
+		rem -= NLA_ALIGN(g->nla_len);
+		g = (struct nlattr *)((char *)g + NLA_ALIGN(g->nla_len));
+	}
+	return -ENOENT;
 }
 
 static __attribute__((unused)) void genl_inst_of(struct nlmsghdr *h,
@@ -297,6 +336,7 @@ static __attribute__((unused)) long netspec_nl_stats(struct netspec_nl_stats *s)
 		s->evictions = genl_u64(h, NETSPEC_A_STATS_EVICTIONS);
 		s->versions = genl_u32(h, NETSPEC_A_STATS_VERSIONS);
 		s->max_versions = genl_u32(h, NETSPEC_A_STATS_MAX_VERSIONS);
+		s->code_requests = genl_u64(h, NETSPEC_A_STATS_CODE_REQUESTS);
 	}
 	close(fd);
 	return r;

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netspec-agent: the device's customization agent (issue 16; nolibc,
+ * static, every arch with a channel).
+ *
+ * It joins the "code" group of the netspec generic netlink family, on which
+ * an instance that finds no code made for its context asks for it, once
+ * (NETSPEC_CMD_CODE_REQUEST).  For each request it asks netspecd over the
+ * serial channel for "udp4 csum=<mode> adu=<n>", checks that the artifact
+ * is bound to this kernel's build id and to that context's hash, and loads
+ * it with finit_module(); the instance adopts it on its next send.  Only
+ * scalars leave the device: the context's values, the build id and a
+ * nonce.  The kernel never waits for the agent: a request it cannot serve
+ * (the server down or slow, a garbled or truncated reply, a module the
+ * kernel refuses) leaves the instance on its built-in path, and the agent
+ * says why on stdout, in lines that KTAP reads as comments.
+ *
+ * Usage: netspec-agent <tty> [<count> [<ready file>]]
+ * Serves <count> requests (0, the default: until killed) and exits 0 if
+ * each one ended with its module loaded, else 1.  Creates <ready file> once
+ * it listens, so that a test knows its first request will be heard.
+ */
+#include "netspec_raw.h"
+#include "nschannel.h"
+#include "genl.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK		270
+#endif
+#ifndef NETLINK_ADD_MEMBERSHIP
+#define NETLINK_ADD_MEMBERSHIP	1
+#endif
+
+/* How long a request may take the server: a cold compile on armv4 takes a
+ * second of host time, the reply a few over the UART.
+ */
+#define SERVER_TIMEOUT_MS	60000
+
+/* The contexts whose module this agent loaded, by (csum, adu). */
+#define LOADED_MAX	16
+static unsigned int loaded[LOADED_MAX][2];
+static int nr_loaded;
+
+static char msgbuf[4096];
+
+static void say(const char *what, unsigned int id, const char *csum,
+		unsigned int adu, const char *how, long err)
+{
+	printf("# agent: instance %u, udp4 csum=%s adu=%u: %s%s%s\n", id, csum,
+	       adu, what, how ? ", " : "", how ? how : "");
+	if (err)
+		printf("# agent:   %s\n", errname(err));
+}
+
+/* The decimal digits of @v in @buf, of 12 bytes (ARMv4 cannot divide). */
+static void decimal(char *buf, unsigned int v)
+{
+	static const unsigned int pow10[] = { 1000000000, 100000000, 10000000,
+					      1000000, 100000, 10000, 1000,
+					      100, 10, 1 };
+	int i, any = 0;
+	char *p = buf;
+
+	for (i = 0; i < 10; i++) {
+		char d = '0';
+
+		while (v >= pow10[i]) {
+			v -= pow10[i];
+			d++;
+		}
+		if (d != '0' || any || i == 9) {
+			*p++ = d;
+			any = 1;
+		}
+	}
+	*p = 0;
+}
+
+/* Serves one request: 0 once its module is loaded, else -errno. */
+static long serve(unsigned int id, unsigned int path, unsigned int csum,
+		  unsigned int adu)
+{
+	static const char *const modes[] = { "partial", "software", "none" };
+	const unsigned char *obj;
+	unsigned long len, body, size;
+	unsigned long long t0, t1;
+	const char *mode;
+	char adu_s[12], how[96] = "";
+	int i, kind;
+	long r;
+
+	if (path != NETSPEC_PATH_UDP4 || csum > 2 || !adu || adu > 65507) {
+		printf("# agent: instance %u: path %u, csum %u, adu %u: no code is made for it\n",
+		       id, path, csum, adu);
+		return -EOPNOTSUPP;
+	}
+	mode = modes[csum];
+	for (i = 0; i < nr_loaded; i++)
+		if (loaded[i][0] == csum && loaded[i][1] == adu) {
+			say("loaded already", id, mode, adu, NULL, 0);
+			return 0;
+		}
+	decimal(adu_s, adu);
+	t0 = net_now_ns();
+	kind = ns_request(build_id, mode, adu_s, SERVER_TIMEOUT_MS, &len,
+			  &body);
+	t1 = net_now_ns();
+	if (kind < 0) {
+		say("no reply from the server", id, mode, adu, NULL, -ETIMEDOUT);
+		return -ETIMEDOUT;
+	}
+	if (kind == NS_KIND_ERROR) {
+		if (len - body > 64)
+			len = body + 64;
+		reply[len] = 0;
+		say("the server refused", id, mode, adu,
+		    (const char *)reply + body, 0);
+		return -EREMOTEIO;
+	}
+	if (!ns_bound_here(kind, len, mode, adu_s, &obj, &size)) {
+		say("the reply is not an artifact for this kernel and context",
+		    id, mode, adu, NULL, -EBADMSG);
+		return -EBADMSG;
+	}
+	r = ns_load(obj, size);
+	cat(how, sizeof(how), "server ");
+	decimal(how + strlen(how), ns_ms(t1 - t0));
+	cat(how, sizeof(how), " ms, load ");
+	decimal(how + strlen(how), ns_ms(net_now_ns() - t1));
+	cat(how, sizeof(how), " ms");
+	if (r && r != -EEXIST) {
+		say("the kernel refused the module", id, mode, adu, how, r);
+		return r;
+	}
+	say("module loaded", id, mode, adu, how, 0);
+	if (nr_loaded < LOADED_MAX) {
+		loaded[nr_loaded][0] = csum;
+		loaded[nr_loaded][1] = adu;
+		nr_loaded++;
+	}
+	return 0;
+}
+
+/* A socket on the family's "code" group, or -errno. */
+static int listen_code(void)
+{
+	int fd = genl_open(), fam, grp;
+	long r;
+
+	if (fd < 0)
+		return fd;
+	fam = genl_family(fd);
+	grp = fam < 0 ? fam : genl_mcast_group(NETSPEC_MCGRP_CODE);
+	r = grp < 0 ? grp : my_syscall5(__NR_setsockopt, fd, SOL_NETLINK,
+					 NETLINK_ADD_MEMBERSHIP, &grp,
+					 sizeof(grp));
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static unsigned int count_of(const char *s)
+{
+	unsigned int n = 0;
+
+	while (s && *s >= '0' && *s <= '9')
+		n = n * 10 + *s++ - '0';
+	return n;
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	char path[64] = "/dev/";
+	unsigned int count = argc > 2 ? count_of(argv[2]) : 0, served = 0;
+	int nl, failed = 0;
+
+	environ = envp;
+	if (argc < 2) {
+		printf("usage: netspec-agent <tty> [<count> [<ready file>]]\n");
+		return 2;
+	}
+	cat(path, sizeof(path), argv[1]);
+	tty = open(path, O_RDWR | O_NOCTTY);
+	if (tty < 0 || raw(tty) || ns_build_id(build_id, sizeof(build_id))) {
+		printf("# agent: %s: no channel or no build id\n", path);
+		return 1;
+	}
+	nl = listen_code();
+	if (nl < 0) {
+		printf("# agent: the code group: %s\n", errname(nl));
+		return 1;
+	}
+	if (argc > 3)
+		close(open(argv[3], O_WRONLY | O_CREAT, 0600));
+	while (!count || served < count) {
+		struct nlmsghdr *h = (struct nlmsghdr *)msgbuf;
+		long n = my_syscall6(__NR_recvfrom, nl, msgbuf, sizeof(msgbuf),
+				     0, NULL, 0);
+
+		if (n < 0) {
+			/* ENOBUFS: requests were dropped; they are not asked again. */
+			printf("# agent: reading requests: %s\n", errname(n));
+			if (n == -ENOBUFS)
+				continue;
+			return 1;
+		}
+		for (; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			struct genlmsghdr *g = NLMSG_DATA(h);
+
+			if (h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN) ||
+			    g->cmd != NETSPEC_CMD_CODE_REQUEST)
+				continue;
+			if (serve(genl_u32(h, NETSPEC_A_CODE_ID),
+				  genl_u32(h, NETSPEC_A_CODE_PATH),
+				  genl_u32(h, NETSPEC_A_CODE_CSUM),
+				  genl_u32(h, NETSPEC_A_CODE_ADU)))
+				failed = 1;
+			served++;
+		}
+	}
+	return failed;
+}
