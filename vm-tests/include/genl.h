@@ -33,6 +33,7 @@ struct netspec_nl_inst {
 /* The code manager's counters of the caller's namespace. */
 struct netspec_nl_stats {
 	unsigned long long hits, misses, evictions, code_requests;
+	unsigned long long code_requests_dropped;
 	unsigned int versions, max_versions;
 };
 
@@ -337,6 +338,8 @@ static __attribute__((unused)) long netspec_nl_stats(struct netspec_nl_stats *s)
 		s->versions = genl_u32(h, NETSPEC_A_STATS_VERSIONS);
 		s->max_versions = genl_u32(h, NETSPEC_A_STATS_MAX_VERSIONS);
 		s->code_requests = genl_u64(h, NETSPEC_A_STATS_CODE_REQUESTS);
+		s->code_requests_dropped =
+			genl_u64(h, NETSPEC_A_STATS_CODE_REQUESTS_DROPPED);
 	}
 	close(fd);
 	return r;

@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(NETSPEC_A_STATS_HITS, 1);
         const { assert!(NETSPEC_CMD_INST_GET >= 1 && NETSPEC_CMD_STATS_GET > NETSPEC_CMD_INST_GET) };
         assert_eq!(NETSPEC_A_INST_MAX, NETSPEC_A_INST_REWRITES);
-        assert_eq!(NETSPEC_A_STATS_MAX, NETSPEC_A_STATS_CODE_REQUESTS);
+        assert_eq!(NETSPEC_A_STATS_MAX, NETSPEC_A_STATS_CODE_REQUESTS_DROPPED);
         // The code requests: an event on a group of the family's own.
         assert_eq!(NETSPEC_MCGRP_CODE, b"code\0");
         const { assert!(NETSPEC_CMD_CODE_REQUEST > NETSPEC_CMD_STATS_GET) };

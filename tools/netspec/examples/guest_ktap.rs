@@ -1172,7 +1172,10 @@ fn stats_count_misses_and_hits() -> Result<(), String> {
     let max = sysctl("max_versions")?;
     ensure!(u64::from(after_hit.max_versions) == max, "stats {after_hit:?}, net.netspec.max_versions {max}");
     // The series' family counts the code requests that reached an agent.
-    ensure!(after_hit.code_requests.is_some(), "stats {after_hit:?}: no code-requests");
+    ensure!(
+        after_hit.code_requests.is_some() && after_hit.code_requests_dropped.is_some(),
+        "stats {after_hit:?}: no code-requests"
+    );
     drop((first, second));
     let gone = stats()?;
     ensure!(gone.versions == before.versions, "after the last token: {gone:?}, before {before:?}");

@@ -39,6 +39,9 @@ pub struct Stats {
     /// listener of the family's `code` group (an agent); `None` from a
     /// kernel whose family has no such requests.
     pub code_requests: Option<u64>,
+    /// Requests for code that the namespace's limit held back (32 in 5
+    /// seconds); `None` as for `code_requests`.
+    pub code_requests_dropped: Option<u64>,
 }
 
 /// The instances of the caller's network namespace that the caller may see:
@@ -406,10 +409,8 @@ fn stats_from(attrs: &Attrs) -> Result<Stats, String> {
         evictions: uint_attr(attrs, NETSPEC_A_STATS_EVICTIONS)?,
         versions: u32_attr(attrs, NETSPEC_A_STATS_VERSIONS)?,
         max_versions: u32_attr(attrs, NETSPEC_A_STATS_MAX_VERSIONS)?,
-        code_requests: match attr(attrs, NETSPEC_A_STATS_CODE_REQUESTS) {
-            Some(v) => Some(uint(v)?),
-            None => None,
-        },
+        code_requests: attr(attrs, NETSPEC_A_STATS_CODE_REQUESTS).map(uint).transpose()?,
+        code_requests_dropped: attr(attrs, NETSPEC_A_STATS_CODE_REQUESTS_DROPPED).map(uint).transpose()?,
     })
 }
 
@@ -561,7 +562,15 @@ mod tests {
             ],
         ))
         .unwrap();
-        let mut want = Stats { hits: 5, misses: 6, evictions: 7, versions: 8, max_versions: 256, code_requests: None };
+        let mut want = Stats {
+            hits: 5,
+            misses: 6,
+            evictions: 7,
+            versions: 8,
+            max_versions: 256,
+            code_requests: None,
+            code_requests_dropped: None,
+        };
         assert_eq!(stats_from(&attrs).unwrap(), want);
         let with = genl_attrs(&payload(
             NETSPEC_CMD_STATS_GET,
@@ -572,10 +581,12 @@ mod tests {
                 (NETSPEC_A_STATS_VERSIONS, 8u32.to_ne_bytes().to_vec()),
                 (NETSPEC_A_STATS_MAX_VERSIONS, 256u32.to_ne_bytes().to_vec()),
                 (NETSPEC_A_STATS_CODE_REQUESTS, 3u64.to_ne_bytes().to_vec()),
+                (NETSPEC_A_STATS_CODE_REQUESTS_DROPPED, 4u64.to_ne_bytes().to_vec()),
             ],
         ))
         .unwrap();
         want.code_requests = Some(3);
+        want.code_requests_dropped = Some(4);
         assert_eq!(stats_from(&with).unwrap(), want);
     }
 
