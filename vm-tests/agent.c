@@ -19,27 +19,19 @@
  * Serves <count> requests (0, the default: until killed) and exits 0 if
  * each one ended with its module loaded, else 1.  Creates <ready file> once
  * it listens, so that a test knows its first request will be heard.
+ *
+ * It keeps no cache of its own: the kernel asks only for a context that
+ * has no code registered, so a module of that context's name already
+ * loaded (EEXIST) is a failure to report, not a hit.
  */
 #include "netspec_raw.h"
 #include "nschannel.h"
 #include "genl.h"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK		270
-#endif
-#ifndef NETLINK_ADD_MEMBERSHIP
-#define NETLINK_ADD_MEMBERSHIP	1
-#endif
-
 /* How long a request may take the server: a cold compile on armv4 takes a
  * second of host time, the reply a few over the UART.
  */
 #define SERVER_TIMEOUT_MS	60000
-
-/* The contexts whose module this agent loaded, by (csum, adu). */
-#define LOADED_MAX	16
-static unsigned int loaded[LOADED_MAX][2];
-static int nr_loaded;
 
 static char msgbuf[4096];
 
@@ -80,39 +72,44 @@ static void decimal(char *buf, unsigned int v)
 static long serve(unsigned int id, unsigned int path, unsigned int csum,
 		  unsigned int adu)
 {
-	static const char *const modes[] = { "partial", "software", "none" };
+	static const char *const modes[] = {
+		[NETSPEC_CODE_CSUM_PARTIAL]	= "partial",
+		[NETSPEC_CODE_CSUM_SOFTWARE]	= "software",
+		[NETSPEC_CODE_CSUM_NONE]	= "none",
+	};
 	const unsigned char *obj;
 	unsigned long len, body, size;
 	unsigned long long t0, t1;
 	const char *mode;
 	char adu_s[12], how[96] = "";
-	int i, kind;
+	unsigned long i;
+	int kind;
 	long r;
 
-	if (path != NETSPEC_PATH_UDP4 || csum > 2 || !adu || adu > 65507) {
+	if (path != NETSPEC_PATH_UDP4 || csum > NETSPEC_CODE_CSUM_NONE || !adu ||
+	    adu > 65507) {
 		printf("# agent: instance %u: path %u, csum %u, adu %u: no code is made for it\n",
 		       id, path, csum, adu);
 		return -EOPNOTSUPP;
 	}
 	mode = modes[csum];
-	for (i = 0; i < nr_loaded; i++)
-		if (loaded[i][0] == csum && loaded[i][1] == adu) {
-			say("loaded already", id, mode, adu, NULL, 0);
-			return 0;
-		}
 	decimal(adu_s, adu);
 	t0 = net_now_ns();
 	kind = ns_request(build_id, mode, adu_s, SERVER_TIMEOUT_MS, &len,
 			  &body);
 	t1 = net_now_ns();
 	if (kind < 0) {
-		say("no reply from the server", id, mode, adu, NULL, -ETIMEDOUT);
+		say("no reply from the server (or the channel failed)", id, mode,
+		    adu, NULL, -ETIMEDOUT);
 		return -ETIMEDOUT;
 	}
 	if (kind == NS_KIND_ERROR) {
 		if (len - body > 64)
 			len = body + 64;
-		reply[len] = 0;
+		/* The server's words, up to the first control character. */
+		for (i = body; i < len && reply[i] >= 0x20 && reply[i] < 0x7f; i++)
+			;
+		reply[i] = 0;
 		say("the server refused", id, mode, adu,
 		    (const char *)reply + body, 0);
 		return -EREMOTEIO;
@@ -128,56 +125,43 @@ static long serve(unsigned int id, unsigned int path, unsigned int csum,
 	cat(how, sizeof(how), " ms, load ");
 	decimal(how + strlen(how), ns_ms(net_now_ns() - t1));
 	cat(how, sizeof(how), " ms");
-	if (r && r != -EEXIST) {
+	if (r == -EEXIST) {
+		say("a module of that name is loaded already, yet the kernel asked",
+		    id, mode, adu, how, r);
+		return r;
+	}
+	if (r) {
 		say("the kernel refused the module", id, mode, adu, how, r);
 		return r;
 	}
 	say("module loaded", id, mode, adu, how, 0);
-	if (nr_loaded < LOADED_MAX) {
-		loaded[nr_loaded][0] = csum;
-		loaded[nr_loaded][1] = adu;
-		nr_loaded++;
-	}
 	return 0;
 }
 
-/* A socket on the family's "code" group, or -errno. */
-static int listen_code(void)
+/* The number in @s, or -1 if it is not one. */
+static int count_of(const char *s)
 {
-	int fd = genl_open(), fam, grp;
-	long r;
+	int n = 0;
 
-	if (fd < 0)
-		return fd;
-	fam = genl_family(fd);
-	grp = fam < 0 ? fam : genl_mcast_group(NETSPEC_MCGRP_CODE);
-	r = grp < 0 ? grp : my_syscall5(__NR_setsockopt, fd, SOL_NETLINK,
-					 NETLINK_ADD_MEMBERSHIP, &grp,
-					 sizeof(grp));
-	if (r < 0) {
-		close(fd);
-		return r;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n > 100000)
+			return -1;
+		n = n * 10 + *s - '0';
 	}
-	return fd;
-}
-
-static unsigned int count_of(const char *s)
-{
-	unsigned int n = 0;
-
-	while (s && *s >= '0' && *s <= '9')
-		n = n * 10 + *s++ - '0';
 	return n;
 }
 
 int main(int argc, char **argv, char **envp)
 {
 	char path[64] = "/dev/";
-	unsigned int count = argc > 2 ? count_of(argv[2]) : 0, served = 0;
-	int nl, failed = 0;
+	int count = argc > 2 ? count_of(argv[2]) : 0, served = 0;
+	int nl, fam, failed = 0, fd;
+	const char *stage;
 
 	environ = envp;
-	if (argc < 2) {
+	if (argc < 2 || count < 0) {
 		printf("usage: netspec-agent <tty> [<count> [<ready file>]]\n");
 		return 2;
 	}
@@ -187,13 +171,21 @@ int main(int argc, char **argv, char **envp)
 		printf("# agent: %s: no channel or no build id\n", path);
 		return 1;
 	}
-	nl = listen_code();
+	nl = genl_join(NETSPEC_MCGRP_CODE, &stage);
 	if (nl < 0) {
-		printf("# agent: the code group: %s\n", errname(nl));
+		printf("# agent: the code group (%s): %s\n", stage, errname(nl));
 		return 1;
 	}
-	if (argc > 3)
-		close(open(argv[3], O_WRONLY | O_CREAT, 0600));
+	/* genl_join() looked the family up; its number is in genl_buf. */
+	fam = genl_u16((struct nlmsghdr *)genl_buf, CTRL_ATTR_FAMILY_ID);
+	if (argc > 3) {
+		fd = open(argv[3], O_WRONLY | O_CREAT, 0600);
+		if (fd < 0) {
+			printf("# agent: %s: %s\n", argv[3], errname(-errno));
+			return 1;
+		}
+		close(fd);
+	}
 	while (!count || served < count) {
 		struct nlmsghdr *h = (struct nlmsghdr *)msgbuf;
 		long n = my_syscall6(__NR_recvfrom, nl, msgbuf, sizeof(msgbuf),
@@ -209,7 +201,8 @@ int main(int argc, char **argv, char **envp)
 		for (; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 			struct genlmsghdr *g = NLMSG_DATA(h);
 
-			if (h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN) ||
+			if (h->nlmsg_type != fam ||
+			    h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN) ||
 			    g->cmd != NETSPEC_CMD_CODE_REQUEST)
 				continue;
 			if (serve(genl_u32(h, NETSPEC_A_CODE_ID),

@@ -20,6 +20,12 @@
 #ifndef NETLINK_GENERIC
 #define NETLINK_GENERIC	16
 #endif
+#ifndef SOL_NETLINK
+#define SOL_NETLINK		270
+#endif
+#ifndef NETLINK_ADD_MEMBERSHIP
+#define NETLINK_ADD_MEMBERSHIP	1
+#endif
 
 /* One instance, as the family reports it. */
 struct netspec_nl_inst {
@@ -139,7 +145,7 @@ static __attribute__((unused)) int genl_family(int fd)
 		return -EIO;
 	n = my_syscall6(__NR_recvfrom, fd, genl_buf, sizeof(genl_buf), 0,
 			NULL, 0);
-	if (n < (long)NLMSG_HDRLEN)
+	if (n < (long)NLMSG_HDRLEN || h->nlmsg_len > n)
 		return n < 0 ? n : -EIO;
 	if (h->nlmsg_type == NLMSG_ERROR)
 		return ((struct nlmsgerr *)NLMSG_DATA(h))->error ?: -EIO;
@@ -148,7 +154,8 @@ static __attribute__((unused)) int genl_family(int fd)
 
 /*
  * The number of the netspec family's multicast group @name, from the reply
- * to genl_family() still in genl_buf, or -ENOENT.
+ * to genl_family(), which must be the last call that used genl_buf; or
+ * -ENOENT.
  */
 static __attribute__((unused)) int genl_mcast_group(const char *name)
 {
@@ -183,6 +190,40 @@ static __attribute__((unused)) int genl_mcast_group(const char *name)
 		g = (struct nlattr *)((char *)g + NLA_ALIGN(g->nla_len));
 	}
 	return -ENOENT;
+}
+
+/*
+ * A NETLINK_GENERIC socket on the netspec family's multicast group @name,
+ * or -errno; *stage says what failed: "socket", "family", "group" or
+ * "join".
+ */
+static __attribute__((unused)) int genl_join(const char *name,
+					     const char **stage)
+{
+	int fd = genl_open(), grp;
+	long r;
+
+	*stage = "socket";
+	if (fd < 0)
+		return fd;
+	*stage = "family";
+	grp = genl_family(fd);
+	if (grp >= 0) {
+		*stage = "group";
+		grp = genl_mcast_group(name);
+	}
+	if (grp < 0) {
+		close(fd);
+		return grp;
+	}
+	*stage = "join";
+	r = my_syscall5(__NR_setsockopt, fd, SOL_NETLINK,
+			NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp));
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 static __attribute__((unused)) void genl_inst_of(struct nlmsghdr *h,

@@ -9,6 +9,7 @@
 #ifndef NETSPEC_GUEST_NSCHANNEL_H
 #define NETSPEC_GUEST_NSCHANNEL_H
 
+#include "net.h"
 #include "nsproto.h"
 
 #include <asm/ioctls.h>
@@ -140,6 +141,9 @@ static int ns_request(const char *id, const char *csum, const char *adu,
 	unsigned long n;
 	int kind;
 
+	/* Seeded per process, so that the agent's and the suite's differ. */
+	if (!nonce)
+		nonce = (unsigned int)net_now_ns() | 1;
 	nonce_line(mine, ++nonce);
 	cat(text, sizeof(text), mine);
 	cat(text, sizeof(text), "build-id=");
@@ -233,22 +237,35 @@ static unsigned long ns_ms(unsigned long long ns)
 	return n;
 }
 
-/* Writes @len bytes of @p to /module.ko and loads it: 0 or -errno. */
+/* Writes @len bytes of @p to a file of this process and loads it with
+ * finit_module(): 0 or -errno.
+ */
 static long ns_load(const unsigned char *p, unsigned long len)
 {
-	long fd = open("/module.ko", O_WRONLY | O_CREAT | O_TRUNC, 0600), r;
+	char path[32] = "/tmp/module-";
+	long fd, r;
+	int pid = getpid(), i = strlen(path), shift = 28;
 
+	/* Hex: ARMv4 cannot divide. */
+	while (shift > 0 && !(pid >> shift))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		path[i++] = "0123456789abcdef"[(pid >> shift) & 15];
+	path[i] = 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	r = write(fd, p, len);
 	close(fd);
-	if (r != (long)len)
+	if (r != (long)len) {
+		unlink(path);
 		return -EIO;
-	fd = open("/module.ko", O_RDONLY, 0);
-	if (fd < 0)
-		return fd;
-	r = my_syscall3(__NR_finit_module, fd, "", 0);
-	close(fd);
+	}
+	fd = open(path, O_RDONLY, 0);
+	r = fd < 0 ? -errno : my_syscall3(__NR_finit_module, fd, "", 0);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
 	return r;
 }
 

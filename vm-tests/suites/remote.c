@@ -59,7 +59,7 @@ static long read_file(const char *path, unsigned char *buf, unsigned long size)
 	long fd = open(path, O_RDONLY, 0), n = 0, r;
 
 	if (fd < 0)
-		return fd;
+		return -errno;
 	while ((unsigned long)n < size && (r = read(fd, buf + n, size - n)) > 0)
 		n += r;
 	close(fd);
@@ -101,26 +101,26 @@ static long refcnt_becomes(const char *name, long want)
 	return v;
 }
 
-/* Joins the family's "code" group as uid @uid (root keeps its
- * capabilities, another uid has none): 0 or -errno.
+/*
+ * Joins the family's "code" group as uid @uid (root keeps its
+ * capabilities, another uid has none): 0 or the -errno of the join itself;
+ * -ECHILD if the uid could not be taken or the group not found.
  */
 static long join_code_group(int uid)
 {
-	int pid = fork(), st = 0, fd, grp;
-	long r;
+	int pid = fork(), st = 0, fd;
+	const char *stage;
 
 	if (pid == 0) {
 		if (uid && netspec_setresuid(uid, uid, uid))
-			exit(100);
-		fd = genl_open();
-		grp = fd < 0 ? fd : genl_family(fd);
-		grp = grp < 0 ? grp : genl_mcast_group(NETSPEC_MCGRP_CODE);
-		r = grp < 0 ? grp : my_syscall5(__NR_setsockopt, fd, 270,
-						 1, &grp, sizeof(grp));
-		/* SOL_NETLINK, NETLINK_ADD_MEMBERSHIP */
-		exit(r < 0 && r > -100 ? -r : r ? 101 : 0);
+			exit(200);
+		fd = genl_join(NETSPEC_MCGRP_CODE, &stage);
+		if (fd < 0 && strcmp(stage, "join"))
+			exit(201);
+		exit(fd < 0 && fd > -200 ? -fd : 0);
 	}
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) >= 200)
 		return -ECHILD;
 	return -WEXITSTATUS(st);
 }
@@ -135,16 +135,21 @@ static long join_code_group(int uid)
 static int start_agent(const char *tty_name)
 {
 	char *argv[] = { AGENT, (char *)tty_name, "1", AGENT_READY, NULL };
-	int pid = fork(), i, fd = -1;
+	int pid, i, fd = -1, st;
 
+	unlink(AGENT_READY);
+	pid = fork();
 	if (pid == 0) {
 		execve(AGENT, argv, environ);
 		exit(127);
 	}
 	for (i = 0; pid > 0 && i < 1000 && fd < 0; i++) {
 		fd = open(AGENT_READY, O_RDONLY, 0);
-		if (fd < 0)
-			net_sleep_ms(10);
+		if (fd >= 0)
+			break;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return -1;	/* it exited: it said why */
+		net_sleep_ms(10);
 	}
 	if (fd < 0) {
 		if (pid > 0) {
@@ -162,7 +167,7 @@ static int agent_exit(int pid, int ms)
 {
 	int i, st = 0;
 
-	for (i = 0; i < ms / 10; i++) {
+	for (i = 0; i < ms; i += 10) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 		net_sleep_ms(10);
@@ -238,7 +243,7 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 	unsigned long long t0;
 	const char *why;
 	long r, tok, n0, n1;
-	int rx, tx, cap, agent, status;
+	int rx, tx, cap, agent, status, stats_ok;
 
 	/*
 	 * The kernel gives EKEYREJECTED for each refusal below, whatever its
@@ -281,24 +286,26 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 	rx = net_udp_receiver(LOOPBACK, &port);
 	tx = net_udp_sender(LOOPBACK, port);
 	cap = cap_open(CAP_LO);
-	if (netspec_nl_stats(&s0))
-		s0.code_requests = ~0ULL;
-	agent = start_agent(tty_name);
+	stats_ok = !netspec_nl_stats(&s0);
+	why = rx < 0 || tx < 0 || cap < 0 ? "no sockets" :
+	      refcnt(name) >= 0 ? "the module is loaded already" : NULL;
+	agent = why ? -1 : start_agent(tty_name);
+	if (!why && agent < 0)
+		why = "the agent did not start";
 	c = netspec_udp_connected(tx, ADU);
 	t0 = net_now_ns();
-	tok = rx >= 0 && tx >= 0 && cap >= 0 && agent > 0 ?
-	      netspec_customize(&c) : -1;
-	why = tok < 0 ? "no token or no agent" : c.path != NETSPEC_PATH_UDP4 ?
-	      "not specialized" : NULL;
+	tok = why ? -1 : netspec_customize(&c);
+	if (!why)
+		why = tok < 0 ? "no token" : c.path != NETSPEC_PATH_UDP4 ?
+		      "not specialized" : NULL;
 	/* The agent exits once finit_module() returned: the module's init
 	 * holds a reference until then.
 	 */
-	status = agent > 0 ? agent_exit(agent, 120000) : -1;
+	status = agent > 0 ? agent_exit(agent, why ? 0 : 120000) : -1;
 	t0 = net_now_ns() - t0;
 	n0 = refcnt(name);
-	if (netspec_nl_stats(&s1))
-		s1.code_requests = 0;
-	kt_result(!why && n0 == 0 && status == 0 &&
+	stats_ok = !netspec_nl_stats(&s1) && stats_ok;
+	kt_result(!why && n0 == 0 && status == 0 && stats_ok &&
 		  s1.code_requests == s0.code_requests + 1, module_tests[3],
 		  "%s; refcnt %ld; agent's exit status %d; requests %llu, then %llu",
 		  why ? why : "loaded", n0, status, s0.code_requests,
@@ -397,42 +404,48 @@ static long netspec_unheard_request(void)
  * tokens made, or -errno.
  */
 static long asks_in_a_burst(struct netspec_nl_stats *s0,
-			    struct netspec_nl_stats *s1)
+			    struct netspec_nl_stats *s1,
+			    unsigned long long *took)
 {
 	static int fds[2 * FLOOD];
 	struct netspec_customize c;
 	unsigned short port = 0;
-	int nl = genl_open(), grp, rx = -1, i, n = 0;
-	long r;
+	int rx = -1, i, n = 0, tokens = 0;
+	const char *stage;
+	long nl, r = 0;
 
-	grp = nl < 0 ? nl : genl_family(nl);
-	grp = grp < 0 ? grp : genl_mcast_group(NETSPEC_MCGRP_CODE);
-	r = grp < 0 ? grp : my_syscall5(__NR_setsockopt, nl, 270, 1, &grp,
-					 sizeof(grp));
+	nl = genl_join(NETSPEC_MCGRP_CODE, &stage);
 	/* Past the window of the namespace's last request, so that the whole
 	 * burst falls in one window of its own.
 	 */
 	net_sleep_ms(5100);
-	if (!r)
+	if (nl >= 0)
 		rx = net_udp_receiver(LOOPBACK, &port);
-	if (rx < 0 || netspec_nl_stats(s0)) {
-		r = r ?: -EIO;
+	if (nl < 0 || rx < 0 || netspec_nl_stats(s0)) {
+		r = nl < 0 ? nl : -EIO;
 		goto out;
 	}
-	for (i = 0; i < FLOOD; i++) {
+	*took = net_now_ns();
+	for (i = 0; i < FLOOD && !r; i++) {
 		int tx = net_udp_sender(LOOPBACK, port);
 
-		if (tx < 0)
+		if (tx < 0) {
+			r = -EIO;
 			break;
+		}
 		fds[n++] = tx;
 		/* ADUs no other test uses: 100 bytes and up. */
 		c = netspec_udp_connected(tx, 100 + i);
 		r = netspec_customize(&c);
-		if (r < 0 || c.path != NETSPEC_PATH_UDP4)
-			break;
-		fds[n++] = r;
+		if (r >= 0) {
+			fds[n++] = r;
+			r = c.path == NETSPEC_PATH_UDP4 ? 0 : -EOPNOTSUPP;
+			tokens++;
+		}
 	}
-	r = netspec_nl_stats(s1) ?: n / 2;
+	*took = net_now_ns() - *took;
+	if (!r)
+		r = netspec_nl_stats(s1) ?: tokens;
 out:
 	for (i = 0; i < n; i++)
 		close(fds[i]);
@@ -454,6 +467,7 @@ int main(int argc, char **argv, char **envp)
 	int i;
 	unsigned long long t0, cold, warm;
 	struct netspec_nl_stats s0, s1;
+	unsigned long long took = 0;
 	long r, r2;
 	int kind, ok;
 
@@ -523,26 +537,34 @@ int main(int argc, char **argv, char **envp)
 		  "as root: %s; as uid 65534: %s", errname(r), errname(r2));
 
 	/* No one listens now: a new instance asks no one. */
-	if (netspec_nl_stats(&s0))
-		s0.code_requests = ~0ULL;
+	ok = !netspec_nl_stats(&s0);
 	r = netspec_unheard_request();
-	if (netspec_nl_stats(&s1))
-		s1.code_requests = 0;
-	kt_result(r == ADU + 1 && s1.code_requests == s0.code_requests,
+	ok = !netspec_nl_stats(&s1) && ok;
+	kt_result(ok && r == ADU + 1 && s1.code_requests == s0.code_requests &&
+		  s1.code_requests_dropped == s0.code_requests_dropped,
 		  "a_request_no_one_hears_is_not_counted",
 		  "send %s; requests %llu, then %llu", r < 0 ? errname(r) : "sent",
 		  s0.code_requests, s1.code_requests);
 
-	r = asks_in_a_burst(&s0, &s1);
-	kt_result(r == FLOOD && s1.code_requests - s0.code_requests <= 32 &&
-		  s1.code_requests - s0.code_requests +
-		  s1.code_requests_dropped - s0.code_requests_dropped == FLOOD,
-		  "a_namespace_asks_at_most_32_times_in_5_seconds",
-		  "%ld tokens; requests %llu, then %llu; dropped %llu, then %llu",
-		  r, s0.code_requests, s1.code_requests,
-		  s0.code_requests_dropped, s1.code_requests_dropped);
-	kt_line("# remote: %ld tokens made at once asked %llu times, %llu held back",
-		r, s1.code_requests - s0.code_requests,
+	memset(&s0, 0, sizeof(s0));
+	memset(&s1, 0, sizeof(s1));
+	r = asks_in_a_burst(&s0, &s1, &took);
+	if (r == FLOOD && took >= 4500000000ULL) {
+		/* The limit's window is 5 s: a slower burst spans two. */
+		kt_line("ok %d a_namespace_asks_at_most_32_times_in_5_seconds # SKIP the burst took %lu ms",
+			++kt_done, ns_ms(took));
+	} else {
+		kt_result(r == FLOOD && s1.code_requests - s0.code_requests == 32 &&
+			  s1.code_requests_dropped - s0.code_requests_dropped ==
+			  FLOOD - 32,
+			  "a_namespace_asks_at_most_32_times_in_5_seconds",
+			  "%s; requests %llu, then %llu; dropped %llu, then %llu",
+			  r < 0 ? errname(r) : "made", s0.code_requests,
+			  s1.code_requests, s0.code_requests_dropped,
+			  s1.code_requests_dropped);
+	}
+	kt_line("# remote: %ld tokens made in %lu ms asked %llu times, %llu held back",
+		r, ns_ms(took), s1.code_requests - s0.code_requests,
 		s1.code_requests_dropped - s0.code_requests_dropped);
 
 	kind = ns_request("00000000000000000000000000000000000000ff", "partial",

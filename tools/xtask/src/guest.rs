@@ -48,9 +48,12 @@ pub fn suites() -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-/// The device's customization agent, `vm-tests/agent.c`, which every
-/// initramfs carries as `/sbin/netspec-agent` (the remote suite starts it).
+/// The device's customization agent, `vm-tests/agent.c`, which an
+/// initramfs with the suite that starts it ([`AGENT_SUITE`]) carries as
+/// `/sbin/netspec-agent`.
 pub const AGENT: &str = "netspec-agent";
+/// The suite that starts [`AGENT`].
+pub const AGENT_SUITE: &str = "remote";
 
 /// The directory of a guest build whose files the initramfs carries under
 /// `/extra`; the harness empties it for a boot that needs none.
@@ -106,12 +109,13 @@ pub fn build_programs(
     let hdr_inc = headers.join("include");
     let cc = arch.guest_cc;
     let flags: Vec<&str> = arch.guest_flags().collect();
-    let mut programs = vec![
-        ("init".to_string(), project::root().join("vm-tests/init.c")),
-        (AGENT.to_string(), project::root().join("vm-tests/agent.c")),
-    ];
+    let mut programs = vec![("init".to_string(), project::root().join("vm-tests/init.c"))];
     programs.extend(selected.iter().cloned());
     let selected: Vec<String> = selected.iter().map(|(name, _)| name.clone()).collect();
+    let agent = selected.iter().any(|s| s == AGENT_SUITE);
+    if agent {
+        programs.push((AGENT.to_string(), project::root().join("vm-tests/agent.c")));
+    }
     if selected.iter().any(|s| s == RUST_SUITE) {
         build_rust_suite(sh, arch, &bin.join(RUST_SUITE), dry_run)?;
     }
@@ -134,11 +138,12 @@ pub fn build_programs(
     let suites_file = out.join("netspec-suites");
     let mut text = String::from(
         "dir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5 1\ndir /proc 0755 0 0\n\
-         dir /sys 0755 0 0\ndir /etc 0755 0 0\ndir /tests 0755 0 0\ndir /tmp 1777 0 0\n\
-         dir /sbin 0755 0 0\n",
+         dir /sys 0755 0 0\ndir /etc 0755 0 0\ndir /tests 0755 0 0\ndir /tmp 1777 0 0\n",
     );
     text.push_str(&format!("file /init {} 0755 0 0\n", bin.join("init").display()));
-    text.push_str(&format!("file /sbin/{AGENT} {} 0755 0 0\n", bin.join(AGENT).display()));
+    if agent {
+        text.push_str(&format!("dir /sbin 0755 0 0\nfile /sbin/{AGENT} {} 0755 0 0\n", bin.join(AGENT).display()));
+    }
     text.push_str(&format!("file /etc/netspec-suites {} 0644 0 0\n", suites_file.display()));
     for s in &selected {
         text.push_str(&format!("file /tests/{s} {} 0755 0 0\n", bin.join(s).display()));
