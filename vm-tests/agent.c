@@ -44,30 +44,6 @@ static void say(const char *what, unsigned int id, const char *csum,
 		printf("# agent:   %s\n", errname(err));
 }
 
-/* The decimal digits of @v in @buf, of 12 bytes (ARMv4 cannot divide). */
-static void decimal(char *buf, unsigned int v)
-{
-	static const unsigned int pow10[] = { 1000000000, 100000000, 10000000,
-					      1000000, 100000, 10000, 1000,
-					      100, 10, 1 };
-	int i, any = 0;
-	char *p = buf;
-
-	for (i = 0; i < 10; i++) {
-		char d = '0';
-
-		while (v >= pow10[i]) {
-			v -= pow10[i];
-			d++;
-		}
-		if (d != '0' || any || i == 9) {
-			*p++ = d;
-			any = 1;
-		}
-	}
-	*p = 0;
-}
-
 /* Serves one request: 0 once its module is loaded, else -errno. */
 static long serve(unsigned int id, unsigned int path, unsigned int csum,
 		  unsigned int adu)
@@ -93,7 +69,7 @@ static long serve(unsigned int id, unsigned int path, unsigned int csum,
 		return -EOPNOTSUPP;
 	}
 	mode = modes[csum];
-	decimal(adu_s, adu);
+	utoa_r(adu, adu_s);
 	t0 = net_now_ns();
 	kind = ns_request(build_id, mode, adu_s, SERVER_TIMEOUT_MS, &len,
 			  &body);
@@ -121,9 +97,9 @@ static long serve(unsigned int id, unsigned int path, unsigned int csum,
 	}
 	r = ns_load(obj, size);
 	cat(how, sizeof(how), "server ");
-	decimal(how + strlen(how), ns_ms(t1 - t0));
+	utoa_r(ns_ms(t1 - t0), how + strlen(how));
 	cat(how, sizeof(how), " ms, load ");
-	decimal(how + strlen(how), ns_ms(net_now_ns() - t1));
+	utoa_r(ns_ms(net_now_ns() - t1), how + strlen(how));
 	cat(how, sizeof(how), " ms");
 	if (r == -EEXIST) {
 		say("a module of that name is loaded already, yet the kernel asked",

@@ -550,18 +550,15 @@ mod tests {
 
     #[test]
     fn stats_read_their_attributes() {
-        let attrs = genl_attrs(&payload(
-            NETSPEC_CMD_STATS_GET,
-            &[
-                (NETSPEC_A_STATS_HITS, 5u64.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_PAD, vec![]),
-                (NETSPEC_A_STATS_MISSES, 6u64.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_EVICTIONS, 7u64.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_VERSIONS, 8u32.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_MAX_VERSIONS, 256u32.to_ne_bytes().to_vec()),
-            ],
-        ))
-        .unwrap();
+        let old_kernel = vec![
+            (NETSPEC_A_STATS_HITS, 5u64.to_ne_bytes().to_vec()),
+            (NETSPEC_A_STATS_PAD, vec![]),
+            (NETSPEC_A_STATS_MISSES, 6u64.to_ne_bytes().to_vec()),
+            (NETSPEC_A_STATS_EVICTIONS, 7u64.to_ne_bytes().to_vec()),
+            (NETSPEC_A_STATS_VERSIONS, 8u32.to_ne_bytes().to_vec()),
+            (NETSPEC_A_STATS_MAX_VERSIONS, 256u32.to_ne_bytes().to_vec()),
+        ];
+        let attrs = genl_attrs(&payload(NETSPEC_CMD_STATS_GET, &old_kernel)).unwrap();
         let mut want = Stats {
             hits: 5,
             misses: 6,
@@ -572,19 +569,11 @@ mod tests {
             code_requests_dropped: None,
         };
         assert_eq!(stats_from(&attrs).unwrap(), want);
-        let with = genl_attrs(&payload(
-            NETSPEC_CMD_STATS_GET,
-            &[
-                (NETSPEC_A_STATS_HITS, 5u64.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_MISSES, 6u64.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_EVICTIONS, 7u64.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_VERSIONS, 8u32.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_MAX_VERSIONS, 256u32.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_CODE_REQUESTS, 3u64.to_ne_bytes().to_vec()),
-                (NETSPEC_A_STATS_CODE_REQUESTS_DROPPED, 4u64.to_ne_bytes().to_vec()),
-            ],
-        ))
-        .unwrap();
+        // A kernel with patch 0015 adds the code requests' counters.
+        let mut with_code = old_kernel;
+        with_code.push((NETSPEC_A_STATS_CODE_REQUESTS, 3u64.to_ne_bytes().to_vec()));
+        with_code.push((NETSPEC_A_STATS_CODE_REQUESTS_DROPPED, 4u64.to_ne_bytes().to_vec()));
+        let with = genl_attrs(&payload(NETSPEC_CMD_STATS_GET, &with_code)).unwrap();
         want.code_requests = Some(3);
         want.code_requests_dropped = Some(4);
         assert_eq!(stats_from(&with).unwrap(), want);
