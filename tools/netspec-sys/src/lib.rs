@@ -106,7 +106,8 @@ mod tests {
         assert_eq!(NETSPEC_A_INST_ID, 1);
         assert_eq!(NETSPEC_A_STATS_HITS, 1);
         const { assert!(NETSPEC_CMD_INST_GET >= 1 && NETSPEC_CMD_STATS_GET > NETSPEC_CMD_INST_GET) };
-        assert_eq!(NETSPEC_A_INST_MAX, NETSPEC_A_INST_REWRITES);
+        assert_eq!(NETSPEC_A_INST_MAX, NETSPEC_A_INST_CODE_WANTED);
+        assert_eq!(NETSPEC_A_INST_CODE_WANTED, NETSPEC_A_INST_REWRITES + 1);
         assert_eq!(NETSPEC_A_STATS_MAX, NETSPEC_A_STATS_CODE_REQUESTS_DROPPED);
         // The code requests: an event on a group of the family's own.
         assert_eq!(NETSPEC_MCGRP_CODE, b"code\0");
