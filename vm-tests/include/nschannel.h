@@ -60,7 +60,6 @@ static int write_all(const unsigned char *p, unsigned long n)
 static int read_frame(unsigned long *len, int timeout_ms)
 {
 	for (;;) {
-		struct pollfd p = { .fd = tty, .events = POLLIN };
 		unsigned long i, n;
 		long r;
 
@@ -95,7 +94,8 @@ static int read_frame(unsigned long *len, int timeout_ms)
 				return kind;
 			}
 		}
-		if (poll(&p, 1, timeout_ms) <= 0)
+		/* Not poll(): nolibc's divides, which ARMv4 cannot. */
+		if (net_wait_readable(tty, timeout_ms) <= 0)
 			return -1;
 		r = read(tty, in + in_len, sizeof(in) - in_len);
 		if (r <= 0)
