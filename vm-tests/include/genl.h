@@ -34,6 +34,7 @@ struct netspec_nl_inst {
 	unsigned short family, port;	/* port in network byte order */
 	unsigned char addr[16];
 	unsigned long long sends, fallbacks, reroutes, trips, rewrites;
+	int code_wanted;	/* the checksum mode to ask code for, or -1 */
 };
 
 /* The code manager's counters of the caller's namespace. */
@@ -253,6 +254,8 @@ static __attribute__((unused)) void genl_inst_of(struct nlmsghdr *h,
 	i->reroutes = genl_u64(h, NETSPEC_A_INST_REROUTES);
 	i->trips = genl_u64(h, NETSPEC_A_INST_TRIPS);
 	i->rewrites = genl_u64(h, NETSPEC_A_INST_REWRITES);
+	i->code_wanted = genl_attr(h, NETSPEC_A_INST_CODE_WANTED) ?
+			 (int)genl_u32(h, NETSPEC_A_INST_CODE_WANTED) : -1;
 }
 
 /*
