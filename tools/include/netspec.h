@@ -387,6 +387,14 @@ static inline const char *netspec_errname(long ret)
 	case ENOTCONN: return "ENOTCONN";
 	case EHOSTUNREACH: return "EHOSTUNREACH";
 	case ECONNREFUSED: return "ECONNREFUSED";
+	case EEXIST: return "EEXIST";
+	case EIO: return "EIO";
+	case ENOEXEC: return "ENOEXEC";
+	case ENODATA: return "ENODATA";
+	case EBADMSG: return "EBADMSG";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EREMOTEIO: return "EREMOTEIO";
+	case EKEYREJECTED: return "EKEYREJECTED";
 	default: return "other";
 	}
 }

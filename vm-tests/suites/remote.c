@@ -13,8 +13,15 @@
  * or signed with another key is refused; then it starts the agent
  * (vm-tests/agent.c), and making a token makes the kernel ask the agent
  * for the module, which it loads before the token's first send; the token
- * adopts it, and the module is held while the token is.  Elsewhere those
- * tests are skipped.
+ * adopts it, keeps it when the routes change, and holds it while the token
+ * and its socket are open, also when another task closes the socket during
+ * its sends.  Elsewhere those tests are skipped.
+ * Then the suite plays a server that fails, on a pseudo-terminal that is
+ * the agent's channel: one that never answers, cuts a reply short, sends
+ * one bound to nothing, refuses, or sends a truncated module.  The agent
+ * gives up on each; the token sends on its built-in path all the while.
+ * An agent that starts after a request went unheard finds it in a dump of
+ * the instances (code-wanted) and asks for it.
  * The channel is named by the harness in NETSPEC_CHANNEL (e.g. ttyS1); the
  * harness leaves this suite out on arches without one.
  */
@@ -24,6 +31,8 @@
 #include "capture.h"
 #include "nschannel.h"
 #include "genl.h"
+
+#include <linux/sched.h>
 
 #define LOOPBACK 0x7f000001
 
@@ -129,12 +138,14 @@ static long join_code_group(int uid)
 #define AGENT_READY	"/tmp/agent-ready"
 
 /*
- * Starts the agent on channel @tty_name for one request; its pid once it
- * listens (within ten seconds), else -1.
+ * Starts the agent on channel @tty_name for one request, giving the server
+ * @timeout ms (NULL: the agent's default); its pid once it listens (within
+ * ten seconds), else -1.
  */
-static int start_agent(const char *tty_name)
+static int start_agent(const char *tty_name, const char *timeout)
 {
-	char *argv[] = { AGENT, (char *)tty_name, "1", AGENT_READY, NULL };
+	char *argv[] = { AGENT, (char *)tty_name, "1", AGENT_READY,
+			 (char *)timeout, NULL };
 	int pid, i, fd = -1, st;
 
 	unlink(AGENT_READY);
@@ -208,7 +219,72 @@ static const char *send_both(int tx, int rx, long token, int cap,
 	return cap_same_but_id(pa, la, pb, lb);
 }
 
-#define MODULE_TESTS	8
+#define ROUTE_FLUSH	"/proc/sys/net/ipv4/route/flush"
+
+/* Makes every cached IPv4 route of the namespace stale, as a change to the
+ * FIB does: 0 or -errno.
+ */
+static long routes_flush(void)
+{
+	long fd = open(ROUTE_FLUSH, O_WRONLY, 0), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, "1\n", 2) == 2 ? 0 : -EIO;
+	close(fd);
+	return r;
+}
+
+/*
+ * Another task, which shares this one's descriptors, closes @tx once the
+ * first datagram through @token is out, while this one goes on sending
+ * through it.  On one CPU, the close may come between two sends rather
+ * than inside one; guard.c's close_during_send_loses_nothing varies the
+ * timing over rounds.  Returns how the last send ended (-EPIPE once the socket is
+ * gone); *accepted and *received count the datagrams the token sent and
+ * @rx got.
+ */
+static long close_during_sends(int tx, int rx, long token,
+			       unsigned long *accepted, unsigned long *received)
+{
+	long child, s = -EIO, n;
+	int go[2];
+
+	*accepted = *received = 0;
+	if (net_pipe(go)) {
+		close(tx);
+		return -EIO;
+	}
+	child = my_syscall5(__NR_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+	if (child == 0) {
+		net_wait_byte(go[0]);
+		close(tx);
+		my_syscall1(__NR_exit, 0);
+	}
+	if (child < 0)
+		close(tx);
+	for (n = 0; child > 0 && n < 100000; n++) {
+		s = netspec_send(token, payload, ADU, 0);
+		if (s != ADU)
+			break;
+		if (!(*accepted)++)
+			net_send_byte(go[1], 'g');
+		/* Loopback delivers within the send: keep the queue short. */
+		*received += net_drain(rx, rbuf, sizeof(rbuf), ADU);
+	}
+	if (child > 0) {
+		if (!*accepted)
+			net_send_byte(go[1], 'g');
+		waitpid(child, NULL, 0);
+	}
+	net_wait_readable(rx, 200);
+	*received += net_drain(rx, rbuf, sizeof(rbuf), ADU);
+	close(go[0]);
+	close(go[1]);
+	return child < 0 ? child : s;
+}
+
+#define MODULE_TESTS	9
 
 static const char *const module_tests[MODULE_TESTS] = {
 	"an_unsigned_module_is_refused",
@@ -216,9 +292,10 @@ static const char *const module_tests[MODULE_TESTS] = {
 	"a_module_signed_with_another_key_is_refused",
 	"the_agent_loads_the_module_the_kernel_asks_for_in_advance",
 	"a_token_adopts_it_and_sends_what_send_sends",
+	"a_route_change_reroutes_with_the_module_held",
 	"a_module_in_use_cannot_be_removed",
 	"closing_the_token_releases_the_module",
-	"closing_the_socket_releases_it_and_it_unloads",
+	"closing_the_socket_during_its_sends_releases_it_and_it_unloads",
 };
 
 /*
@@ -238,10 +315,12 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 	unsigned long body = unsigned_len(ko, size);
 	unsigned short port = 0;
 	struct netspec_customize c;
-	struct netspec_info info;
+	struct netspec_info info, info2;
+	struct netspec_nl_inst ni;
 	struct netspec_nl_stats s0, s1;
 	unsigned long long t0;
-	const char *why;
+	unsigned long accepted = 0, received = 0;
+	const char *why, *why2;
 	long r, tok, n0, n1;
 	int rx, tx, cap, agent, status, stats_ok;
 
@@ -289,7 +368,7 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 	stats_ok = !netspec_nl_stats(&s0);
 	why = rx < 0 || tx < 0 || cap < 0 ? "no sockets" :
 	      refcnt(name) >= 0 ? "the module is loaded already" : NULL;
-	agent = why ? -1 : start_agent(tty_name);
+	agent = why ? -1 : start_agent(tty_name, NULL);
 	if (!why && agent < 0)
 		why = "the agent did not start";
 	c = netspec_udp_connected(tx, ADU);
@@ -305,11 +384,16 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 	t0 = net_now_ns() - t0;
 	n0 = refcnt(name);
 	stats_ok = !netspec_nl_stats(&s1) && stats_ok;
+	/* Registered, not adopted yet: the instance wants no code now. */
+	ni.code_wanted = -2;
+	if (tok >= 0)
+		netspec_nl_inst(netspec_info_of(tok).id, &ni);
 	kt_result(!why && n0 == 0 && status == 0 && stats_ok &&
-		  s1.code_requests == s0.code_requests + 1, module_tests[3],
-		  "%s; refcnt %ld; agent's exit status %d; requests %llu, then %llu",
+		  s1.code_requests == s0.code_requests + 1 &&
+		  ni.code_wanted == -1, module_tests[3],
+		  "%s; refcnt %ld; agent's exit status %d; requests %llu, then %llu; code-wanted %d",
 		  why ? why : "loaded", n0, status, s0.code_requests,
-		  s1.code_requests);
+		  s1.code_requests, ni.code_wanted);
 	kt_line("# remote: from the token's customization to its module loaded, %lu ms in guest time",
 		ns_ms(t0));
 
@@ -332,14 +416,37 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 		  (unsigned long long)info.sends,
 		  (unsigned long long)info.fallbacks);
 
+	/*
+	 * The routes change: the instance's route goes stale, and its next
+	 * send resolves it again (the default route policy), on the
+	 * specialized path, with the module held, and sends what send()
+	 * sends.  Its checksum mode stays, so the module's function sends
+	 * it; but that function is made from the built-in path's template,
+	 * and which of the two sent a packet is not observable here.
+	 */
+	r = routes_flush();
+	why2 = r ? "the routes were not flushed" :
+	       why ? "nothing adopted" : send_both(tx, rx, tok, cap, port, 4);
+	info2 = netspec_info_of(tok);
+	n1 = refcnt(name);
+	kt_result(!why2 && info2.reroutes == info.reroutes + 1 &&
+		  info2.path == NETSPEC_PATH_UDP4 && info2.sends == 3 &&
+		  !info2.fallbacks && !info2.trips && n1 == 1, module_tests[5],
+		  "%s; reroutes %llu, then %llu; sends %llu, fallbacks %llu, trips %llu; refcnt %ld",
+		  why2 ? why2 : "sent", (unsigned long long)info.reroutes,
+		  (unsigned long long)info2.reroutes,
+		  (unsigned long long)info2.sends,
+		  (unsigned long long)info2.fallbacks,
+		  (unsigned long long)info2.trips, n1);
+
 	r = my_syscall2(__NR_delete_module, name, O_NONBLOCK);
-	kt_result(r == -EAGAIN && refcnt(name) == 1, module_tests[5],
+	kt_result(r == -EAGAIN && refcnt(name) == 1, module_tests[6],
 		  "delete_module: %s", errname(r));
 
 	if (tok >= 0)
 		close(tok);
 	n1 = refcnt_becomes(name, 0);
-	kt_result(n1 == 0, module_tests[6], "refcnt %ld after close", n1);
+	kt_result(n1 == 0, module_tests[7], "refcnt %ld after close", n1);
 
 	/*
 	 * Adopted again by a new token; then the socket goes first.  The
@@ -353,18 +460,268 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
 	tok = netspec_customize(&c);
 	why = tok < 0 ? "no token" : send_both(tx, rx, tok, cap, port, 3);
 	n0 = refcnt(name);
-	close(tx);
+	/* Another task closes the socket while this one sends through the
+	 * module: every datagram a send accepted arrives, the sends end with
+	 * EPIPE, and the module is released.
+	 */
+	if (why) {
+		close(tx);
+		r = -1;
+	} else {
+		r = close_during_sends(tx, rx, tok, &accepted, &received);
+	}
 	n1 = refcnt_becomes(name, 0);
-	r = tok >= 0 ? netspec_send(tok, payload, ADU, 0) : -1;
-	kt_result(!why && n0 == 1 && n1 == 0 && r == -EPIPE &&
+	kt_result(!why && n0 == 1 && r == -EPIPE && accepted &&
+		  accepted == received && n1 == 0 &&
 		  !my_syscall2(__NR_delete_module, name, O_NONBLOCK) &&
-		  refcnt(name) < 0,
-		  module_tests[7], "%s; refcnt %ld, then %ld; send %s",
-		  why ? why : "sent", n0, n1, errname(r));
+		  refcnt(name) < 0, module_tests[8],
+		  "%s; refcnt %ld, then %ld; %lu sent, %lu received, then %s",
+		  why ? why : "sent", n0, n1, accepted, received, errname(r));
 	if (tok >= 0)
 		close(tok);
 	close(cap);
 	close(rx);
+}
+
+/*
+ * The agent against a server that fails, which the suite plays on a
+ * pseudo-terminal whose other end is the agent's channel.  Each fault is a
+ * test: the agent reads the request of a token's customization, the suite
+ * answers it badly (or not at all), the agent says why it could not serve
+ * it and exits 1, nothing is loaded, and the token sends on its built-in
+ * path all the while.
+ */
+enum {
+	FAULT_SILENT,		/* the server is down: no reply */
+	FAULT_CUT,		/* half a frame, then nothing */
+	FAULT_UNBOUND,		/* a whole module, bound to another kernel */
+	FAULT_REFUSED,		/* the server's refusal */
+	FAULT_TRUNCATED,	/* bound to the context, half a module */
+	FAULT_LATE,		/* a refusal to an agent that started late */
+	FAULTS
+};
+
+static const char *const fault_tests[FAULTS] = {
+	"a_server_that_never_answers_does_not_hold_up_a_send",
+	"a_reply_cut_short_does_not_hold_up_a_send",
+	"a_module_bound_to_another_kernel_is_not_loaded",
+	"a_refusal_leaves_the_token_on_its_built_in_path",
+	"a_truncated_module_is_refused_and_the_token_sends",
+	"an_agent_that_starts_late_finds_the_request_in_a_dump",
+};
+
+/* What the agent gives the suite's server for each reply, in ms. */
+#define FAULT_TIMEOUT_MS	2000
+#define FAULT_TIMEOUT_S		"2000"
+
+/* The name of the module made for "udp4 csum=@csum adu=@adu" in @name. */
+static void module_name(const char *csum, const char *adu, char name[32])
+{
+	char canon[64] = "udp4 csum=", hex[65];
+
+	cat(canon, sizeof(canon), csum);
+	cat(canon, sizeof(canon), " adu=");
+	cat(canon, sizeof(canon), adu);
+	ns_sha256_hex(canon, strlen(canon), hex);
+	hex[16] = 0;
+	strcpy(name, "netspec_");
+	cat(name, 32, hex);
+}
+
+/* A new pseudo-terminal's master, raw, and its other end's name under
+ * /dev in @name (16 bytes); -errno if there is none.
+ */
+static int pty_open(char *name)
+{
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY), n = -1, unlock = 0;
+
+	if (m < 0)
+		return -errno;
+	if (ioctl(m, TIOCSPTLCK, &unlock) || ioctl(m, TIOCGPTN, &n) || raw(m)) {
+		close(m);
+		return -EIO;
+	}
+	strcpy(name, "pts/");
+	utoa_r(n, name + 4);
+	return m;
+}
+
+/* The agent's exit status for each fault: the errno it gives up with. */
+static const int fault_errno[FAULTS] = {
+	[FAULT_SILENT]		= ETIMEDOUT,
+	[FAULT_CUT]		= ETIMEDOUT,
+	[FAULT_UNBOUND]		= EBADMSG,
+	[FAULT_REFUSED]		= EREMOTEIO,
+	[FAULT_TRUNCATED]	= EKEYREJECTED,
+	[FAULT_LATE]		= EREMOTEIO,
+};
+
+static unsigned char fault_frame[NS_MAX_PAYLOAD];
+static unsigned char fault_msg[128], fault_rx[129];
+
+/*
+ * Fault @f.  @mod (@mod_len bytes, at most NS_MAX_PAYLOAD - 512) is the
+ * signed module named @mod_name, made for another context: sent whole but
+ * bound to another kernel (FAULT_UNBOUND), which the agent must not load,
+ * or its first half bound to this one (FAULT_CUT, FAULT_TRUNCATED).  NULL
+ * if the agent gave up with the fault's errno, nothing was loaded, the
+ * token sent on its built-in path and still wants code; else what went
+ * wrong.  *status is the agent's exit status.
+ */
+static const char *agent_fault(int f, const unsigned char *mod,
+			       unsigned long mod_len, const char *mod_name,
+			       int *status)
+{
+	char pts[16], adu_s[12], name[32], want[256] = "build-id=", hash[65];
+	char canon[64] = "udp4 csum=partial adu=";
+	unsigned int adu = 80 + f;
+	unsigned long len, nl, n = 0;
+	unsigned short port = 0;
+	struct netspec_customize c;
+	struct netspec_info info;
+	struct netspec_nl_inst ni;
+	const char *why = NULL;
+	int m, rx = -1, tx = -1, agent = -1, kind, saved = tty, waiting = 1, st, w;
+	long tok = -1, r;
+
+	*status = -1;
+	utoa_r(adu, adu_s);
+	module_name("partial", adu_s, name);
+	m = pty_open(pts);
+	if (m < 0)
+		return "no pseudo-terminal";
+	rx = net_udp_receiver(LOOPBACK, &port);
+	tx = rx >= 0 ? net_udp_sender(LOOPBACK, port) : -1;
+	if (tx < 0) {
+		why = "no sockets";
+		goto out;
+	}
+	/*
+	 * A context no module was made for: its customization asks.  Made
+	 * before the agent listens, it asks no one, and the instance shows
+	 * in a dump that it wants code for its checksum mode.
+	 */
+	c = netspec_udp_connected(tx, adu);
+	if (f == FAULT_LATE) {
+		tok = netspec_customize(&c);
+		if (tok < 0 || c.path != NETSPEC_PATH_UDP4) {
+			why = tok < 0 ? "no token" : "not specialized";
+			goto out;
+		}
+		info = netspec_info_of(tok);
+		if (netspec_nl_inst(info.id, &ni) ||
+		    ni.code_wanted != NETSPEC_CODE_CSUM_PARTIAL) {
+			why = "the dump does not show that it wants code";
+			goto out;
+		}
+	}
+	agent = start_agent(pts, FAULT_TIMEOUT_S);
+	if (agent < 0) {
+		why = "the agent did not start";
+		goto out;
+	}
+	if (f != FAULT_LATE) {
+		tok = netspec_customize(&c);
+		if (tok < 0 || c.path != NETSPEC_PATH_UDP4) {
+			why = tok < 0 ? "no token" : "not specialized";
+			goto out;
+		}
+	}
+
+	/* netspecd's end: the request, which is the context's scalars. */
+	tty = m;
+	in_len = 0;
+	kind = read_frame(&len, 10000);
+	for (nl = 0; kind == NS_KIND_REQUEST && nl < len && reply[nl] != '\n'; nl++)
+		;
+	nl++;
+	cat(want, sizeof(want), build_id);
+	cat(want, sizeof(want), "\npath=udp4\ncsum=partial\nadu=");
+	cat(want, sizeof(want), adu_s);
+	cat(want, sizeof(want), "\n");
+	if (kind != NS_KIND_REQUEST || nl < 8 || memcmp(reply, "nonce=", 6) ||
+	    len - nl != strlen(want) || memcmp(reply + nl, want, len - nl)) {
+		why = "the agent's request is not the context's scalars";
+		goto out;
+	}
+	memcpy(fault_frame, reply, nl);	/* the reply's nonce line */
+	n = nl;
+	if (f == FAULT_CUT || f == FAULT_TRUNCATED || f == FAULT_UNBOUND) {
+		cat(canon, sizeof(canon), adu_s);
+		ns_sha256_hex(canon, strlen(canon), hash);
+		memcpy(fault_frame + n, "build-id=", 9);
+		n += 9;
+		if (f == FAULT_UNBOUND) {
+			memcpy(fault_frame + n, "0000000000000000000000000000000000000000", 40);
+			n += 40;
+		} else {
+			memcpy(fault_frame + n, build_id, strlen(build_id));
+			n += strlen(build_id);
+		}
+		memcpy(fault_frame + n, "\ncontext-sha256=", 16);
+		n += 16;
+		memcpy(fault_frame + n, hash, 64);
+		n += 64;
+		memcpy(fault_frame + n, "\nsymbol=netspec_gen_udp4_send\n\n", 31);
+		n += 31;
+		if (f != FAULT_UNBOUND)
+			mod_len /= 2;
+		memcpy(fault_frame + n, mod, mod_len);
+		n += mod_len;
+		len = ns_encode(out, NS_KIND_ARTIFACT, fault_frame, n);
+		/* Cut: the header promises the whole frame, half of it comes. */
+		if (write_all(out, f == FAULT_CUT ? len / 2 : len))
+			why = "could not answer";
+	} else if (f == FAULT_REFUSED || f == FAULT_LATE) {
+		memcpy(fault_frame + n, "EINVAL refused by the test", 26);
+		len = ns_encode(out, NS_KIND_ERROR, fault_frame, n + 26);
+		if (write_all(out, len))
+			why = "could not answer";
+	}
+
+	/* The token sends while the agent waits, or has given up. */
+	net_fill(fault_msg, adu, f);
+	r = netspec_send(tok, fault_msg, adu, 0);
+	if (f == FAULT_SILENT || f == FAULT_CUT) {
+		st = 0;
+		w = waitpid(agent, &st, WNOHANG);
+		waiting = w == 0;
+		if (w == agent) {
+			*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+			agent = -1;
+		}
+	}
+	if (!why && (r != adu || net_wait_readable(rx, 1000) != 1 ||
+		     net_recvfrom(rx, fault_rx, sizeof(fault_rx), MSG_DONTWAIT,
+				  NULL, NULL) != adu || memcmp(fault_rx, fault_msg, adu)))
+		why = "the token's datagram was not received";
+	if (!why && !waiting)
+		why = "the agent stopped waiting before the send returned";
+out:
+	tty = saved;
+	in_len = 0;
+	if (agent > 0)
+		*status = agent_exit(agent, FAULT_TIMEOUT_MS + 10000);
+	if (!why && *status != fault_errno[f])
+		why = "the agent did not give up with the fault's errno";
+	if (tok >= 0) {
+		info = netspec_info_of(tok);
+		if (!why && (info.path != NETSPEC_PATH_UDP4 || info.sends != 1 ||
+			     info.fallbacks))
+			why = "not sent on the built-in specialized path";
+		if (!why && (netspec_nl_inst(info.id, &ni) ||
+			     ni.code_wanted != NETSPEC_CODE_CSUM_PARTIAL))
+			why = "the instance no longer shows that it wants code";
+		close(tok);
+	}
+	if (!why && (refcnt(name) >= 0 || refcnt(mod_name) >= 0))
+		why = "a module was loaded";
+	if (tx >= 0)
+		close(tx);
+	if (rx >= 0)
+		close(rx);
+	close(m);
+	return why;
 }
 
 /* A token of a context no one made code for, which asks for code when it
@@ -469,11 +826,14 @@ int main(int argc, char **argv, char **envp)
 	struct netspec_nl_stats s0, s1;
 	unsigned long long took = 0;
 	long r, r2;
-	int kind, ok;
+	int kind, ok, modules, status;
+	static unsigned char fault_module[NS_MAX_PAYLOAD - 512];
+	unsigned long mod_len = 0;
+	const char *why;
 
 	environ = envp;	/* 6.1's nolibc leaves it to us */
 	name = getenv("NETSPEC_CHANNEL");
-	kt_plan(1, 9 + MODULE_TESTS);
+	kt_plan(1, 9 + MODULE_TESTS + FAULTS);
 	ns_sha256_hex("abc", 3, hex);
 	kt_result(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
 		  "sha256_of_abc_is_the_standards", "%s", hex);
@@ -520,12 +880,41 @@ int main(int argc, char **argv, char **envp)
 	i = open("/proc/modules", O_RDONLY, 0);
 	if (i >= 0)
 		close(i);
-	if (i >= 0 && ok) {
+	modules = i >= 0;
+	/* The module, for the replies of a failing server (reply[], where it
+	 * lies, is the channel's buffer).
+	 */
+	if (ok && size <= sizeof(fault_module)) {
+		mod_len = size;
+		memcpy(fault_module, obj, size);
+	}
+	if (modules && ok) {
 		module_tests_run(obj, size, modname, foreign, name);
 	} else {
 		for (i = 0; i < MODULE_TESTS; i++)
 			kt_line("ok %d %s # SKIP %s", ++kt_done, module_tests[i],
 				ok ? "this kernel loads no modules" : "no artifact");
+	}
+
+	/*
+	 * The agent on a pseudo-terminal, against a server that fails: the
+	 * suite plays it.  The module is truncated only where the kernel
+	 * loads modules, and refused by it.
+	 */
+	mkdir("/dev/pts", 0755);
+	r = mount("devpts", "/dev/pts", "devpts", 0, NULL);
+	for (i = 0; i < FAULTS; i++) {
+		status = -1;
+		if (i == FAULT_TRUNCATED && (!modules || !mod_len)) {
+			kt_line("ok %d %s # SKIP %s", ++kt_done, fault_tests[i],
+				modules ? "no artifact" : "this kernel loads no modules");
+			continue;
+		}
+		why = r ? "no devpts" : agent_fault(i, fault_module, mod_len,
+						    modname, &status);
+		kt_result(!why, fault_tests[i],
+			  "%s; the agent's exit status %d",
+			  why ? why : "the agent gave up, the token sent", status);
 	}
 
 	/* What the kernel asks tells which contexts are in use: only an
