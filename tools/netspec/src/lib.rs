@@ -98,7 +98,7 @@ mod token;
 
 pub use adu::{adu, set_adu};
 pub use error::Error;
-pub use nl::{instance, instances, stats, Instance, Stats};
+pub use nl::{instance, instances, stats, CodeCsum, Instance, Stats};
 pub use policy::{Event, Policies, Policy, PolicySet};
 pub use token::{Context, Info, Path, SendFlags, Token, BATCH_MAX};
 

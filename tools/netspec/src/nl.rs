@@ -19,6 +19,36 @@ pub struct Instance {
     pub pid: u32,
     /// What [`Token::info`](crate::Token::info) reports for a token of it.
     pub info: Info,
+    /// Present when its specialized path would take code made for its
+    /// context and has none, nor is any registered: the checksum mode to
+    /// ask code for. `None` too from a kernel without code requests.
+    pub code_wanted: Option<CodeCsum>,
+}
+
+/// Who sums the UDP checksum of the packets a loaded send function sends:
+/// the mode a code request names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodeCsum {
+    /// The device does (CHECKSUM_PARTIAL).
+    Partial,
+    /// The send does, while it copies the payload.
+    Software,
+    /// No checksum (SO_NO_CHECK).
+    None,
+    /// A mode this crate does not know.
+    Unknown(u32),
+}
+
+impl CodeCsum {
+    fn from_raw(v: u32) -> Self {
+        match v {
+            sys::NETSPEC_CODE_CSUM_PARTIAL => Self::Partial,
+            sys::NETSPEC_CODE_CSUM_SOFTWARE => Self::Software,
+            sys::NETSPEC_CODE_CSUM_NONE => Self::None,
+            v => Self::Unknown(v),
+        }
+    }
 }
 
 /// The code manager's counters of the caller's network namespace.
@@ -398,6 +428,10 @@ fn instance_from(attrs: &Attrs) -> Result<Instance, String> {
             trips: uint_attr(attrs, NETSPEC_A_INST_TRIPS)?,
             rewrites: uint_attr(attrs, NETSPEC_A_INST_REWRITES)?,
         },
+        code_wanted: attr(attrs, NETSPEC_A_INST_CODE_WANTED)
+            .map(|v| uint(v).and_then(|v| u32::try_from(v).map_err(|_| format!("a checksum mode of {v}"))))
+            .transpose()?
+            .map(CodeCsum::from_raw),
     })
 }
 
@@ -464,6 +498,7 @@ mod tests {
             (NETSPEC_A_INST_REROUTES, 1u64.to_ne_bytes().to_vec()),
             (NETSPEC_A_INST_TRIPS, 2u64.to_ne_bytes().to_vec()),
             (NETSPEC_A_INST_REWRITES, 0u64.to_ne_bytes().to_vec()),
+            (NETSPEC_A_INST_CODE_WANTED, NETSPEC_CODE_CSUM_SOFTWARE.to_ne_bytes().to_vec()),
         ]
     }
 
@@ -525,10 +560,17 @@ mod tests {
                 trips: 2,
                 rewrites: 0,
             },
+            code_wanted: Some(CodeCsum::Software),
         };
         assert_eq!(first, want);
         let second = instance_from(&genl_attrs(m[1].payload).unwrap()).unwrap();
         assert_eq!(second.info.id, 8);
+        // Absent: an instance that wants no code, or an older kernel.
+        let mut none = an_instance();
+        none.retain(|(t, _)| *t != NETSPEC_A_INST_CODE_WANTED);
+        let buf = datagram(&[(family, 5, payload(NETSPEC_CMD_INST_GET, &none))]);
+        let m = messages(&buf).unwrap();
+        assert_eq!(instance_from(&genl_attrs(m[0].payload).unwrap()).unwrap().code_wanted, None);
     }
 
     #[test]
