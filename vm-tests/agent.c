@@ -27,8 +27,9 @@
  * An instance asks once, and not again if no one heard it or the kernel
  * could not send it: the agent catches up from a dump of the instances,
  * serving each context one of them wants code for (code-wanted), once.  It
- * does so when it starts, when its socket overran (ENOBUFS), and when it
- * finds code-requests-dropped grown after CATCH_UP_MS without a request.
+ * does so when it starts, when its socket overran (ENOBUFS: it empties the
+ * socket first, which takes nothing until it is empty), and when it finds
+ * code-requests-dropped grown, which it looks at every CATCH_UP_MS.
  * Before it serves a request, it asks the instance what it wants now: a
  * catch-up may have served it already, or its checksum mode changed.
  *
@@ -197,8 +198,8 @@ static long catch_up(int left)
 	return served;
 }
 
-/* How long the agent waits for a request before it looks at the
- * counters: the kernel's limit lets 32 requests through in 5 seconds.
+/* How often the agent looks at the counters: the kernel's limit lets 32
+ * requests through in 5 seconds.
  */
 #define CATCH_UP_MS	5000
 
@@ -237,6 +238,7 @@ int main(int argc, char **argv, char **envp)
 	int count = argc > 2 ? count_of(argv[2]) : 0, served = 0;
 	int nl, fam, fd;
 	struct netspec_nl_inst inst;
+	unsigned long long checked;
 	const char *stage;
 	unsigned int id;
 	long r;
@@ -271,6 +273,7 @@ int main(int argc, char **argv, char **envp)
 	}
 	/* Listening now: what was asked before, a dump tells. */
 	dropped_grew();
+	checked = net_now_ns();
 	r = catch_up(count);
 	if (r < 0)
 		return 255;
@@ -279,14 +282,18 @@ int main(int argc, char **argv, char **envp)
 		struct nlmsghdr *h = (struct nlmsghdr *)msgbuf;
 		long n = net_wait_readable(nl, CATCH_UP_MS);
 
-		if (n == 0) {
-			/* Quiet: were requests held back meanwhile? */
+		/* Every CATCH_UP_MS: were requests held back meanwhile? */
+		if (net_now_ns() - checked >= CATCH_UP_MS * 1000000ULL) {
+			checked = net_now_ns();
 			r = dropped_grew() ? catch_up(count ? count - served : 0) : 0;
 			if (r < 0)
 				return 255;
 			served += r;
-			continue;
+			if (count && served >= count)
+				break;
 		}
+		if (n == 0)
+			continue;
 		if (n > 0)
 			n = my_syscall6(__NR_recvfrom, nl, msgbuf,
 					sizeof(msgbuf), 0, NULL, 0);
@@ -294,7 +301,16 @@ int main(int argc, char **argv, char **envp)
 			printf("# agent: reading requests: %s\n", errname(n));
 			if (n != -ENOBUFS)
 				return 255;
-			/* Requests were lost, and are not asked again. */
+			/*
+			 * Requests were lost, and are not asked again.  The
+			 * socket takes none until its queue is empty: empty it
+			 * first, then a dump tells what the queue and the lost
+			 * ones asked for.
+			 */
+			while (my_syscall6(__NR_recvfrom, nl, msgbuf,
+					   sizeof(msgbuf), MSG_DONTWAIT, NULL,
+					   0) >= 0)
+				;
 			r = catch_up(count ? count - served : 0);
 			if (r < 0)
 				return 255;

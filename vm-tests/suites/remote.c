@@ -488,8 +488,8 @@ static void module_tests_run(const unsigned char *ko, unsigned long size,
  * pseudo-terminal whose other end is the agent's channel.  Each fault is a
  * test: the agent reads the request of a token's customization, the suite
  * answers it badly (or not at all), the agent says why it could not serve
- * it and exits 1, nothing is loaded, and the token sends on its built-in
- * path all the while.
+ * it and exits with the errno it gives up with, nothing is loaded, and the
+ * token sends on its built-in path all the while.
  */
 enum {
 	FAULT_SILENT,		/* the server is down: no reply */
