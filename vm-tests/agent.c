@@ -198,6 +198,20 @@ static long catch_up(int left)
 	return served;
 }
 
+/*
+ * Catches up with what is left of @count contexts (0: no bound), of which
+ * *served are served: 0, or -1 if the instances could not be dumped.
+ */
+static int catch_up_rest(int count, int *served)
+{
+	long r = catch_up(count ? count - *served : 0);
+
+	if (r < 0)
+		return -1;
+	*served += r;
+	return 0;
+}
+
 /* How often the agent looks at the counters: the kernel's limit lets 32
  * requests through in 5 seconds.
  */
@@ -274,10 +288,8 @@ int main(int argc, char **argv, char **envp)
 	/* Listening now: what was asked before, a dump tells. */
 	dropped_grew();
 	checked = net_now_ns();
-	r = catch_up(count);
-	if (r < 0)
+	if (catch_up_rest(count, &served))
 		return 255;
-	served += r;
 	while (!count || served < count) {
 		struct nlmsghdr *h = (struct nlmsghdr *)msgbuf;
 		long n = net_wait_readable(nl, CATCH_UP_MS);
@@ -285,10 +297,8 @@ int main(int argc, char **argv, char **envp)
 		/* Every CATCH_UP_MS: were requests held back meanwhile? */
 		if (net_now_ns() - checked >= CATCH_UP_MS * 1000000ULL) {
 			checked = net_now_ns();
-			r = dropped_grew() ? catch_up(count ? count - served : 0) : 0;
-			if (r < 0)
+			if (dropped_grew() && catch_up_rest(count, &served))
 				return 255;
-			served += r;
 			if (count && served >= count)
 				break;
 		}
@@ -311,10 +321,8 @@ int main(int argc, char **argv, char **envp)
 					   sizeof(msgbuf), MSG_DONTWAIT, NULL,
 					   0) >= 0)
 				;
-			r = catch_up(count ? count - served : 0);
-			if (r < 0)
+			if (catch_up_rest(count, &served))
 				return 255;
-			served += r;
 			continue;
 		}
 		for (; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {

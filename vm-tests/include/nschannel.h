@@ -187,6 +187,17 @@ static int ns_binding(unsigned long len, const char *key, char *v, int size)
 	return -1;
 }
 
+/* The SHA-256 of the context "udp4 csum=@csum adu=@adu", in @hex. */
+static void ns_context_sha256(const char *csum, const char *adu, char hex[65])
+{
+	char canon[64] = "udp4 csum=";
+
+	cat(canon, sizeof(canon), csum);
+	cat(canon, sizeof(canon), " adu=");
+	cat(canon, sizeof(canon), adu);
+	ns_sha256_hex(canon, strlen(canon), hex);
+}
+
 /*
  * Whether reply[] is an artifact made for this kernel and the context
  * "udp4 csum=@csum adu=@adu"; *object and *size locate its object.
@@ -195,17 +206,12 @@ static int ns_bound_here(int kind, unsigned long len, const char *csum,
 			 const char *adu, const unsigned char **object,
 			 unsigned long *size)
 {
-	char want[65], canon[64], got_id[129], got_hash[65], sym[64];
+	char want[65], got_id[129], got_hash[65], sym[64];
 	unsigned long i;
 
 	if (kind != NS_KIND_ARTIFACT)
 		return 0;
-	canon[0] = 0;
-	cat(canon, sizeof(canon), "udp4 csum=");
-	cat(canon, sizeof(canon), csum);
-	cat(canon, sizeof(canon), " adu=");
-	cat(canon, sizeof(canon), adu);
-	ns_sha256_hex(canon, strlen(canon), want);
+	ns_context_sha256(csum, adu, want);
 	if (ns_binding(len, "build-id", got_id, sizeof(got_id)) ||
 	    ns_binding(len, "context-sha256", got_hash, sizeof(got_hash)) ||
 	    ns_binding(len, "symbol", sym, sizeof(sym)))

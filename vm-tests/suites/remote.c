@@ -514,15 +514,14 @@ static const char *const fault_tests[FAULTS] = {
 #define FAULT_TIMEOUT_MS	2000
 #define FAULT_TIMEOUT_S		"2000"
 
-/* The name of the module made for "udp4 csum=@csum adu=@adu" in @name. */
+/* The name of the module made for "udp4 csum=@csum adu=@adu" in @name:
+ * netspec_ and 16 hex digits of the context's hash.
+ */
 static void module_name(const char *csum, const char *adu, char name[32])
 {
-	char canon[64] = "udp4 csum=", hex[65];
+	char hex[65];
 
-	cat(canon, sizeof(canon), csum);
-	cat(canon, sizeof(canon), " adu=");
-	cat(canon, sizeof(canon), adu);
-	ns_sha256_hex(canon, strlen(canon), hex);
+	ns_context_sha256(csum, adu, hex);
 	hex[16] = 0;
 	strcpy(name, "netspec_");
 	cat(name, 32, hex);
@@ -559,6 +558,26 @@ static const int fault_errno[FAULTS] = {
 static unsigned char fault_frame[NS_MAX_PAYLOAD];
 static unsigned char fault_msg[128], fault_rx[129];
 
+/* Appends @len bytes of @p to fault_frame, whose first @n are in use. */
+static unsigned long frame_add(unsigned long n, const void *p,
+			       unsigned long len)
+{
+	memcpy(fault_frame + n, p, len);
+	return n + len;
+}
+
+/* A token of sender @tx for @adu-byte messages in *tok: NULL, or why
+ * there is none on the specialized path.
+ */
+static const char *specialized_token(int tx, unsigned int adu, long *tok)
+{
+	struct netspec_customize c = netspec_udp_connected(tx, adu);
+
+	*tok = netspec_customize(&c);
+	return *tok < 0 ? "no token" :
+	       c.path != NETSPEC_PATH_UDP4 ? "not specialized" : NULL;
+}
+
 /*
  * Fault @f.  @mod (@mod_len bytes, at most NS_MAX_PAYLOAD - 512) is the
  * signed module named @mod_name, made for another context: sent whole but
@@ -573,11 +592,10 @@ static const char *agent_fault(int f, const unsigned char *mod,
 			       int *status)
 {
 	char pts[16], adu_s[12], name[32], want[256] = "build-id=", hash[65];
-	char canon[64] = "udp4 csum=partial adu=";
+	char lines[320] = "build-id=";
 	unsigned int adu = 80 + f;
 	unsigned long len, nl, n = 0;
 	unsigned short port = 0;
-	struct netspec_customize c;
 	struct netspec_info info;
 	struct netspec_nl_inst ni;
 	const char *why = NULL;
@@ -601,13 +619,10 @@ static const char *agent_fault(int f, const unsigned char *mod,
 	 * before the agent listens, it asks no one, and the instance shows
 	 * in a dump that it wants code for its checksum mode.
 	 */
-	c = netspec_udp_connected(tx, adu);
 	if (f == FAULT_LATE) {
-		tok = netspec_customize(&c);
-		if (tok < 0 || c.path != NETSPEC_PATH_UDP4) {
-			why = tok < 0 ? "no token" : "not specialized";
+		why = specialized_token(tx, adu, &tok);
+		if (why)
 			goto out;
-		}
 		info = netspec_info_of(tok);
 		if (netspec_nl_inst(info.id, &ni) ||
 		    ni.code_wanted != NETSPEC_CODE_CSUM_PARTIAL) {
@@ -621,11 +636,9 @@ static const char *agent_fault(int f, const unsigned char *mod,
 		goto out;
 	}
 	if (f != FAULT_LATE) {
-		tok = netspec_customize(&c);
-		if (tok < 0 || c.path != NETSPEC_PATH_UDP4) {
-			why = tok < 0 ? "no token" : "not specialized";
+		why = specialized_token(tx, adu, &tok);
+		if (why)
 			goto out;
-		}
 	}
 
 	/* netspecd's end: the request, which is the context's scalars. */
@@ -644,37 +657,23 @@ static const char *agent_fault(int f, const unsigned char *mod,
 		why = "the agent's request is not the context's scalars";
 		goto out;
 	}
-	memcpy(fault_frame, reply, nl);	/* the reply's nonce line */
-	n = nl;
+	n = frame_add(0, reply, nl);	/* the reply's nonce line */
 	if (f == FAULT_CUT || f == FAULT_TRUNCATED || f == FAULT_UNBOUND) {
-		cat(canon, sizeof(canon), adu_s);
-		ns_sha256_hex(canon, strlen(canon), hash);
-		memcpy(fault_frame + n, "build-id=", 9);
-		n += 9;
-		if (f == FAULT_UNBOUND) {
-			memcpy(fault_frame + n, "0000000000000000000000000000000000000000", 40);
-			n += 40;
-		} else {
-			memcpy(fault_frame + n, build_id, strlen(build_id));
-			n += strlen(build_id);
-		}
-		memcpy(fault_frame + n, "\ncontext-sha256=", 16);
-		n += 16;
-		memcpy(fault_frame + n, hash, 64);
-		n += 64;
-		memcpy(fault_frame + n, "\nsymbol=netspec_gen_udp4_send\n\n", 31);
-		n += 31;
-		if (f != FAULT_UNBOUND)
-			mod_len /= 2;
-		memcpy(fault_frame + n, mod, mod_len);
-		n += mod_len;
+		ns_context_sha256("partial", adu_s, hash);
+		cat(lines, sizeof(lines), f == FAULT_UNBOUND ?
+		    "0000000000000000000000000000000000000000" : build_id);
+		cat(lines, sizeof(lines), "\ncontext-sha256=");
+		cat(lines, sizeof(lines), hash);
+		cat(lines, sizeof(lines), "\nsymbol=netspec_gen_udp4_send\n\n");
+		n = frame_add(n, lines, strlen(lines));
+		n = frame_add(n, mod, f == FAULT_UNBOUND ? mod_len : mod_len / 2);
 		len = ns_encode(out, NS_KIND_ARTIFACT, fault_frame, n);
 		/* Cut: the header promises the whole frame, half of it comes. */
 		if (write_all(out, f == FAULT_CUT ? len / 2 : len))
 			why = "could not answer";
 	} else if (f == FAULT_REFUSED || f == FAULT_LATE) {
-		memcpy(fault_frame + n, "EINVAL refused by the test", 26);
-		len = ns_encode(out, NS_KIND_ERROR, fault_frame, n + 26);
+		n = frame_add(n, "EINVAL refused by the test", 26);
+		len = ns_encode(out, NS_KIND_ERROR, fault_frame, n);
 		if (write_all(out, len))
 			why = "could not answer";
 	}
@@ -820,7 +819,7 @@ int main(int argc, char **argv, char **envp)
 	const unsigned char *obj;
 	unsigned long len, body, size = 0, size2 = 0;
 	unsigned int crc = 0;
-	char modname[32] = "netspec_", foreign[32] = "netspec_";
+	char modname[32], foreign[32];
 	int i;
 	unsigned long long t0, cold, warm;
 	struct netspec_nl_stats s0, s1;
@@ -868,15 +867,8 @@ int main(int argc, char **argv, char **envp)
 	kt_line("# remote: a request compiled %lu ms, answered from the server's cache %lu ms, in guest time; artifact %lu bytes",
 		ns_ms(cold), ns_ms(warm), size);
 
-	/* The module's name: netspec_ and 16 hex digits of the context's hash. */
-	ns_sha256_hex("udp4 csum=partial adu=" ADU_S,
-		      strlen("udp4 csum=partial adu=" ADU_S), hex);
-	hex[16] = 0;
-	cat(modname, sizeof(modname), hex);
-	ns_sha256_hex("udp4 csum=none adu=" ADU_S,
-		      strlen("udp4 csum=none adu=" ADU_S), hex);
-	hex[16] = 0;
-	cat(foreign, sizeof(foreign), hex);
+	module_name("partial", ADU_S, modname);
+	module_name("none", ADU_S, foreign);
 	i = open("/proc/modules", O_RDONLY, 0);
 	if (i >= 0)
 		close(i);
